@@ -1,0 +1,62 @@
+"""Exceptions shared by both twins, so ``except ssecodec.LimitExceeded`` works whichever runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SSEError(Exception):
+    """Base class of every error ssecodec raises on purpose."""
+
+
+class LimitExceeded(SSEError, ValueError):
+    """A line or an event grew past a limit configured on the :class:`Decoder`.
+
+    The decoder stays usable: it has dropped the oversized event and skips everything up to the
+    next blank line, then decodes normally. ``feed()`` always consumes its whole argument first,
+    so no event is lost: :attr:`events` holds every event that chunk completed, in order (those
+    before the oversized one and those after it).
+
+    Attributes:
+        limit_name: ``"max_line_size"`` or ``"max_event_size"``.
+        limit: the configured limit, in bytes.
+        size: the size that crossed it, in bytes (for a line still arriving, the bytes seen so
+            far).
+        events: the events the failing ``feed()`` call completed.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        limit_name: str = "",
+        limit: int = 0,
+        size: int = 0,
+        events: list[Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.limit_name = limit_name
+        self.limit = limit
+        self.size = size
+        self.events: list[Any] = [] if events is None else events
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_limit_exceeded, (str(self), self.limit_name, self.limit, self.size, self.events))
+
+
+def _rebuild_limit_exceeded(
+    message: str, limit_name: str, limit: int, size: int, events: list[Any]
+) -> LimitExceeded:
+    return LimitExceeded(message, limit_name=limit_name, limit=limit, size=size, events=events)
+
+
+def limit_exceeded(limit_name: str, limit: int, size: int, events: list[Any]) -> LimitExceeded:
+    """Build the exception both twins raise, with one wording."""
+    what = "line" if limit_name == "max_line_size" else "event data"
+    return LimitExceeded(
+        f"SSE {what} exceeds {limit_name}: {size} > {limit} bytes",
+        limit_name=limit_name,
+        limit=limit,
+        size=size,
+        events=events,
+    )
