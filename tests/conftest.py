@@ -45,6 +45,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("impl", ids, ids=ids, indirect=True, scope="session")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under --no-c-extensions, leave out the tests that compare the two twins."""
+    if not config.getoption("--no-c-extensions"):
+        return
+    kept, deselected = [], []
+    for item in items:
+        (deselected if "c_impl" in getattr(item, "fixturenames", ()) else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     """The twin under test: a module with Event, Decoder, encode, encode_many, ..."""

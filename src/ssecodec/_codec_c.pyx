@@ -1,0 +1,954 @@
+# cython: language_level=3, freethreading_compatible=True
+# cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Cython twin of the ssecodec core: the same names and behaviour as ``_codec_py.py``.
+
+The decoder scans each chunk in place with ``memchr`` for CR and LF (each found once per
+chunk position), parses field lines without copying, and decodes values straight from the
+input buffer to ``str``. Only an unfinished line and the data of an unfinished event are
+copied into owned C buffers, when a chunk ends. Behaviour is specified by ``_codec_py.py``
+(the reference) and differentially tested against it.
+"""
+
+cimport cython
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport (
+    PyBytes_AS_STRING,
+    PyBytes_CheckExact,
+    PyBytes_FromStringAndSize,
+    PyBytes_GET_SIZE,
+)
+from cpython.list cimport PyList_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.string cimport memchr, memcmp, memcpy
+
+from ._errors import LimitExceeded, SSEError, limit_exceeded
+from ._json import loads as _json_loads
+from ._limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, check_limit
+from ._numbers import format_retry, parse_retry
+
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t* size) except NULL
+    const Py_ssize_t PY_SSIZE_T_MAX
+
+
+__all__ = [
+    "Decoder",
+    "Event",
+    "aiter_events",
+    "encode",
+    "encode_comment",
+    "encode_many",
+    "iter_events",
+]
+
+cdef str _MESSAGE = "message"
+cdef str _EMPTY = ""
+cdef bytes _BOM = b"\xef\xbb\xbf"
+cdef Py_ssize_t _SHRINK_ABOVE = 64 * 1024  # owned buffers larger than this are freed when idle
+
+
+# --------------------------------------------------------------------------------------------
+# Event
+
+
+@cython.final
+@cython.no_gc
+@cython.freelist(32)
+cdef class Event:
+    """One server-sent event: an immutable value.
+
+    Args:
+        data: the event's data (``data`` lines joined with LF).
+        event: the event type; ``"message"`` when the stream named none.
+        id: for decoded events, the last event ID at dispatch (``""`` if never set). When
+            encoding, ``None`` writes no ``id`` line and ``""`` writes an explicit reset.
+        retry: the reconnection time (ms) given inside this event's block, else ``None``.
+
+    Events compare equal (and hash alike) when all four fields are equal.
+    """
+
+    # no_gc is safe: the fields only ever hold exact str, exact int or None (see __init__).
+    cdef readonly str data
+    cdef readonly str event
+    cdef readonly object id
+    cdef readonly object retry
+
+    __match_args__ = ("data", "event", "id", "retry")
+
+    def __init__(self, data="", *, event="message", id=None, retry=None):
+        if not isinstance(data, str):
+            raise TypeError(f"Event data must be str, not {type(data).__name__}")
+        if not isinstance(event, str):
+            raise TypeError(f"Event event must be str, not {type(event).__name__}")
+        if id is not None and not isinstance(id, str):
+            raise TypeError(f"Event id must be str or None, not {type(id).__name__}")
+        if retry is not None and (isinstance(retry, bool) or not isinstance(retry, int)):
+            raise TypeError(f"Event retry must be int or None, not {type(retry).__name__}")
+        self.data = data if type(data) is str else str.__str__(data)
+        self.event = event if type(event) is str else str.__str__(event)
+        self.id = id if id is None or type(id) is str else str.__str__(id)
+        self.retry = retry if retry is None or type(retry) is int else int.__int__(retry)
+
+    def __eq__(self, other):
+        if type(other) is not Event:
+            return NotImplemented
+        cdef Event o = <Event>other
+        return (
+            self.data == o.data
+            and self.event == o.event
+            and self.id == o.id
+            and self.retry == o.retry
+        )
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        if result is NotImplemented:
+            return result
+        return not result
+
+    def __hash__(self):
+        return hash((self.data, self.event, self.id, self.retry))
+
+    def __repr__(self):
+        return (
+            f"Event(data={self.data!r}, event={self.event!r}, id={self.id!r}, "
+            f"retry={self.retry!r})"
+        )
+
+    def __reduce__(self):
+        return (_rebuild_event, (self.data, self.event, self.id, self.retry))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Event is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"Event is immutable; cannot delete {name!r}")
+
+    def json(self):
+        """Decode :attr:`data` as JSON (with orjson when it is installed).
+
+        Raises ``json.JSONDecodeError`` (a ``ValueError``) when the data is not JSON.
+        """
+        return _json_loads(self.data)
+
+    def encode(self):
+        """Encode this event as one SSE block; the inverse of decoding it.
+
+        Same as ``encode(self.data, event=..., id=self.id, retry=self.retry)``, with no
+        ``event`` line for the default type ``"message"``.
+        """
+        return _encode_event(self)
+
+
+cdef inline Event _make_event(str data, str event, object id, object retry):
+    cdef Event obj = Event.__new__(Event)
+    obj.data = data
+    obj.event = event
+    obj.id = id
+    obj.retry = retry
+    return obj
+
+
+def _rebuild_event(data, event, id, retry):
+    return Event(data, event=event, id=id, retry=retry)
+
+
+# --------------------------------------------------------------------------------------------
+# Growable byte buffer (owned by a Decoder)
+
+
+cdef struct ByteBuf:
+    char* ptr
+    Py_ssize_t size
+    Py_ssize_t cap
+
+
+cdef int _buf_reserve(ByteBuf* buf, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t need = buf.size + extra
+    cdef Py_ssize_t cap
+    cdef char* ptr
+    if need <= buf.cap:
+        return 0
+    cap = buf.cap * 2 if buf.cap else 256
+    if cap < need:
+        cap = need
+    ptr = <char*>PyMem_Realloc(buf.ptr, <size_t>cap)
+    if ptr == NULL:
+        raise MemoryError()
+    buf.ptr = ptr
+    buf.cap = cap
+    return 0
+
+
+cdef inline int _buf_append(ByteBuf* buf, const char* src, Py_ssize_t n) except -1:
+    if n:
+        _buf_reserve(buf, n)
+        memcpy(buf.ptr + buf.size, src, <size_t>n)
+        buf.size += n
+    return 0
+
+
+cdef inline void _buf_clear(ByteBuf* buf) noexcept:
+    buf.size = 0
+    if buf.cap > _SHRINK_ABOVE:
+        PyMem_Free(buf.ptr)
+        buf.ptr = NULL
+        buf.cap = 0
+
+
+cdef inline void _buf_free(ByteBuf* buf) noexcept:
+    PyMem_Free(buf.ptr)
+    buf.ptr = NULL
+    buf.size = 0
+    buf.cap = 0
+
+
+# --------------------------------------------------------------------------------------------
+# Decoder
+
+
+cdef inline const char* _find(const char* p, const char* end, char c) noexcept nogil:
+    cdef const char* hit = <const char*>memchr(p, c, <size_t>(end - p))
+    return end if hit == NULL else hit
+
+
+cdef class Decoder:
+    """Incremental ``text/event-stream`` decoder: feed it bytes, get back events.
+
+    One decoder per stream. It never does I/O (sans-I/O, like ``h11.Connection``) and is not
+    thread-safe: use it from one thread at a time (on free-threaded Python, concurrent calls
+    are serialised by a critical section and cannot corrupt memory, but their events may
+    interleave arbitrarily).
+
+    Args:
+        max_line_size: longest line accepted, in bytes without its terminator
+            (default :data:`DEFAULT_MAX_LINE_SIZE`, 32 MiB). ``None`` disables the limit.
+        max_event_size: largest event data accepted, counted as the bytes of its ``data``
+            values plus one per ``data`` line (default :data:`DEFAULT_MAX_EVENT_SIZE`,
+            64 MiB). ``None`` disables the limit.
+
+    The defaults let a 16 MiB image sent base64-encoded on one ``data:`` line through while
+    bounding memory per stream to about ``max_line_size + max_event_size``.
+
+    When a limit is crossed, the event being assembled is dropped, everything up to the next
+    blank line is skipped (the decoder resynchronises there), the rest of the chunk is still
+    decoded, and then :class:`LimitExceeded` is raised with ``.events`` holding every event
+    that chunk completed. The decoder can keep being fed afterwards.
+    """
+
+    cdef Py_ssize_t _max_line_size  # -1: no limit
+    cdef Py_ssize_t _max_event_size  # -1: no limit
+    cdef bytes _bom_prefix  # None once the leading-BOM question is settled (R2)
+    cdef ByteBuf _line  # the unfinished line, across chunk ends
+    cdef bint _pending_cr  # the last chunk ended in CR: a leading LF is its pair (R7)
+    cdef bint _skip_line  # the unfinished line is over the limit: drop its bytes
+    cdef bint _discarding  # drop every line up to the next blank line
+    cdef bint _closed
+    # The data buffer. Values are stored joined by LF (no trailing LF). While an event's only
+    # data line lies inside the chunk being fed, it is referenced in place (_ref) instead.
+    cdef ByteBuf _data
+    cdef Py_ssize_t _data_lines
+    cdef Py_ssize_t _data_size  # sum of len(value) + 1 over the data lines
+    cdef const char* _ref
+    cdef Py_ssize_t _ref_len
+    cdef bint _has_ref
+    cdef str _event_type
+    cdef bytes _event_type_raw  # the bytes of the latest event field value ...
+    cdef str _cached_event_type  # ... and its decoded str, reused while the value repeats
+    cdef str _id_buffer
+    cdef str _last_event_id
+    cdef object _retry
+    cdef object _block_retry
+    cdef object _violation
+
+    def __cinit__(self):
+        self._line.ptr = NULL
+        self._line.size = 0
+        self._line.cap = 0
+        self._data.ptr = NULL
+        self._data.size = 0
+        self._data.cap = 0
+
+    def __init__(self, *, max_line_size=DEFAULT_MAX_LINE_SIZE, max_event_size=DEFAULT_MAX_EVENT_SIZE):
+        line_limit = check_limit("max_line_size", max_line_size)
+        event_limit = check_limit("max_event_size", max_event_size)
+        self._max_line_size = -1 if line_limit is None else min(line_limit, <object>PY_SSIZE_T_MAX)
+        self._max_event_size = -1 if event_limit is None else min(event_limit, <object>PY_SSIZE_T_MAX)
+        self._bom_prefix = b""
+        self._pending_cr = False
+        self._skip_line = False
+        self._discarding = False
+        self._closed = False
+        self._data_lines = 0
+        self._data_size = 0
+        self._has_ref = False
+        self._event_type = _EMPTY
+        self._event_type_raw = b""
+        self._cached_event_type = _EMPTY
+        self._id_buffer = _EMPTY
+        self._last_event_id = _EMPTY
+        self._retry = None
+        self._block_retry = None
+        self._violation = None
+
+    def __dealloc__(self):
+        _buf_free(&self._line)
+        _buf_free(&self._data)
+
+    @property
+    def last_event_id(self):
+        """The last event ID string as of the latest blank line (R18); ``""`` if none.
+
+        This is what a reconnecting client sends as ``Last-Event-ID``.
+        """
+        return self._last_event_id
+
+    @property
+    def retry(self):
+        """The latest valid ``retry`` value seen (R16), in milliseconds; ``None`` if none."""
+        return self._retry
+
+    @cython.critical_section
+    def feed(self, data):
+        """Decode the next chunk of the stream and return the events it completed.
+
+        Chunks may split the stream anywhere (inside CRLF, a BOM or a UTF-8 character): the
+        result depends only on the concatenated bytes. A CR ending the chunk ends its line at
+        once, so an event whose blank line ends in CR is returned by this call.
+
+        Raises:
+            TypeError: ``data`` is not bytes-like.
+            LimitExceeded: a limit was crossed; see the class docstring. The exception's
+                ``events`` attribute holds the events this chunk completed.
+            SSEError: the decoder was closed.
+        """
+        cdef Py_buffer view
+        cdef list events
+        cdef bytes buf
+        if self._closed:
+            raise SSEError("feed() called after close()")
+        if self._bom_prefix is not None:
+            buf = self._bom_prefix + _as_bytes(data)
+            if PyBytes_GET_SIZE(buf) < 3 and _BOM.startswith(buf):
+                self._bom_prefix = buf  # could still be a BOM split across chunks (R2)
+                return []
+            self._bom_prefix = None
+            if buf.startswith(_BOM):
+                buf = buf[3:]
+            events = self._feed(PyBytes_AS_STRING(buf), PyBytes_GET_SIZE(buf))
+        elif PyBytes_CheckExact(data):
+            events = self._feed(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+        else:
+            if isinstance(data, str):
+                raise TypeError(
+                    "feed() takes bytes, bytearray or memoryview, not str (encode it first)"
+                )
+            try:
+                PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+            except BufferError:  # e.g. a non-contiguous memoryview
+                buf = _as_bytes(data)
+                events = self._feed(PyBytes_AS_STRING(buf), PyBytes_GET_SIZE(buf))
+            except TypeError:
+                raise TypeError(
+                    f"feed() takes bytes, bytearray or memoryview, not {type(data).__name__}"
+                ) from None
+            else:
+                try:
+                    events = self._feed(<const char*>view.buf, view.len)
+                finally:
+                    PyBuffer_Release(&view)
+        violation = self._violation
+        if violation is not None:
+            self._violation = None
+            raise limit_exceeded(*violation, events)
+        return events
+
+    @cython.critical_section
+    def close(self):
+        """End of stream: discard the unfinished line and event (R23); further feeds raise.
+
+        Returns the events completed by the end of the stream, which is always an empty list
+        (an event needs its blank line, and a final CR already completed its line in
+        ``feed``); it is a list so that callers can treat it like ``feed``. Idempotent.
+        """
+        self._closed = True
+        _buf_free(&self._line)
+        self._skip_line = False
+        self._discarding = False
+        self._pending_cr = False
+        self._reset_block()
+        _buf_free(&self._data)
+        return []
+
+    cdef list _feed(self, const char* start, Py_ssize_t n):
+        cdef list events = []
+        cdef const char* cur = start
+        cdef const char* end = start + n
+        cdef const char* next_lf
+        cdef const char* next_cr
+        cdef const char* eol
+        cdef Py_ssize_t size
+        if n == 0:
+            return events
+        if self._pending_cr:
+            self._pending_cr = False
+            if cur[0] == b'\n':
+                cur += 1  # second half of a CRLF split across chunks (R7)
+        next_lf = _find(cur, end, b'\n')
+        next_cr = _find(cur, end, b'\r')
+        try:
+            while cur < end:
+                if next_lf < cur:
+                    next_lf = _find(cur, end, b'\n')
+                if next_cr < cur:
+                    next_cr = _find(cur, end, b'\r')
+                eol = next_lf if next_lf < next_cr else next_cr
+                if eol == end:
+                    self._keep_partial_line(cur, end - cur)
+                    break
+                if self._line.size or self._skip_line:
+                    self._finish_partial_line(cur, eol - cur, events)
+                else:
+                    size = eol - cur
+                    if self._max_line_size >= 0 and size > self._max_line_size:
+                        self._violate("max_line_size", self._max_line_size, size)
+                    else:
+                        self._process_line(cur, size, True, events)
+                if eol[0] == b'\r':
+                    if eol + 1 == end:
+                        self._pending_cr = True
+                        cur = end
+                    elif eol[1] == b'\n':
+                        cur = eol + 2
+                    else:
+                        cur = eol + 1
+                else:
+                    cur = eol + 1
+        finally:
+            if self._has_ref:  # the chunk goes away: keep our own copy of the pending data
+                self._has_ref = False
+                _buf_append(&self._data, self._ref, self._ref_len)
+        return events
+
+    cdef int _keep_partial_line(self, const char* p, Py_ssize_t n) except -1:
+        cdef Py_ssize_t size
+        if self._skip_line:
+            return 0
+        size = self._line.size + n
+        if self._max_line_size >= 0 and size > self._max_line_size:
+            self._violate("max_line_size", self._max_line_size, size)
+            self._skip_line = True
+            _buf_clear(&self._line)
+            return 0
+        _buf_append(&self._line, p, n)
+        return 0
+
+    cdef int _finish_partial_line(self, const char* p, Py_ssize_t n, list events) except -1:
+        cdef Py_ssize_t size
+        if self._skip_line:
+            self._skip_line = False
+            _buf_clear(&self._line)
+            return 0
+        size = self._line.size + n
+        if self._max_line_size >= 0 and size > self._max_line_size:
+            self._violate("max_line_size", self._max_line_size, size)
+            _buf_clear(&self._line)
+            return 0
+        _buf_append(&self._line, p, n)
+        try:
+            self._process_line(self._line.ptr, self._line.size, False, events)
+        finally:
+            _buf_clear(&self._line)
+        return 0
+
+    cdef int _violate(self, str limit_name, Py_ssize_t limit, Py_ssize_t size) except -1:
+        if self._violation is None:
+            self._violation = (limit_name, limit, size)
+        self._reset_block()
+        self._discarding = True
+        return 0
+
+    cdef inline void _reset_block(self) noexcept:
+        self._data_lines = 0
+        self._data_size = 0
+        self._has_ref = False
+        self._data.size = 0
+        self._event_type = _EMPTY
+        self._block_retry = None
+
+    cdef int _process_line(self, const char* p, Py_ssize_t n, bint in_place, list events) except -1:
+        cdef const char* colon
+        cdef const char* value
+        cdef Py_ssize_t name_len, value_len
+        if n == 0:  # R9
+            return self._dispatch(events)
+        if self._discarding or p[0] == b':':  # R10
+            return 0
+        colon = <const char*>memchr(p, b':', <size_t>n)
+        if colon == NULL:  # R12
+            name_len = n
+            value = p + n
+            value_len = 0
+        else:  # R11
+            name_len = colon - p
+            value = colon + 1
+            value_len = n - name_len - 1
+            if value_len and value[0] == b' ':
+                value += 1
+                value_len -= 1
+        if name_len == 4:
+            if memcmp(p, b"data", 4) == 0:
+                return self._append_data(value, value_len, in_place)
+        elif name_len == 5:
+            if memcmp(p, b"event", 5) == 0:
+                self._set_event_type(value, value_len)
+            elif memcmp(p, b"retry", 5) == 0:
+                self._set_retry(value, value_len)
+        elif name_len == 2:
+            if p[0] == b'i' and p[1] == b'd':  # R15
+                if memchr(value, 0, <size_t>value_len) == NULL:
+                    self._id_buffer = PyUnicode_DecodeUTF8(value, value_len, "replace")
+        return 0  # R17: any other name is ignored
+
+    cdef int _append_data(self, const char* value, Py_ssize_t n, bint in_place) except -1:  # R14
+        cdef Py_ssize_t size = self._data_size + n + 1
+        if self._max_event_size >= 0 and size > self._max_event_size:
+            return self._violate("max_event_size", self._max_event_size, size)
+        if self._data_lines == 0:
+            if in_place:
+                self._ref = value
+                self._ref_len = n
+                self._has_ref = True
+            else:
+                _buf_append(&self._data, value, n)
+        else:
+            if self._has_ref:
+                self._has_ref = False
+                _buf_append(&self._data, self._ref, self._ref_len)
+            _buf_reserve(&self._data, n + 1)
+            self._data.ptr[self._data.size] = b'\n'
+            self._data.size += 1
+            _buf_append(&self._data, value, n)
+        self._data_lines += 1
+        self._data_size = size
+        return 0
+
+    cdef int _set_event_type(self, const char* value, Py_ssize_t n) except -1:  # R13
+        cdef bytes raw = self._event_type_raw
+        if PyBytes_GET_SIZE(raw) != n or memcmp(PyBytes_AS_STRING(raw), value, <size_t>n) != 0:
+            raw = PyBytes_FromStringAndSize(value, n)
+            self._event_type_raw = raw
+            self._cached_event_type = PyUnicode_DecodeUTF8(value, n, "replace")
+        self._event_type = self._cached_event_type
+        return 0
+
+    cdef int _set_retry(self, const char* value, Py_ssize_t n) except -1:  # R16
+        cdef Py_ssize_t i = 0
+        cdef unsigned long long number = 0
+        cdef char c
+        if n == 0:
+            return 0
+        while i < n and value[i] == 48:  # leading '0'
+            i += 1
+        if n - i <= 18:
+            for j in range(i, n):
+                c = value[j]
+                if c < 48 or c > 57:  # not an ASCII digit
+                    return 0
+                number = number * 10 + <unsigned long long>(c - 48)
+            retry = number
+        else:
+            retry = parse_retry(PyBytes_FromStringAndSize(value, n))
+            if retry is None:
+                return 0
+        self._retry = retry
+        self._block_retry = retry
+        return 0
+
+    cdef int _dispatch(self, list events) except -1:
+        cdef str data
+        self._last_event_id = self._id_buffer  # R18, even for a block without data
+        if self._discarding:  # the dropped event's blank line: resynchronised
+            self._discarding = False
+            self._reset_block()
+            return 0
+        if self._data_lines:  # R19: no data line since the last dispatch -> no event
+            if self._has_ref:
+                data = PyUnicode_DecodeUTF8(self._ref, self._ref_len, "replace")
+            else:
+                data = PyUnicode_DecodeUTF8(self._data.ptr, self._data.size, "replace")
+            events.append(_make_event(  # R20 (joined without a final LF), R21
+                data,
+                self._event_type if self._event_type else _MESSAGE,
+                self._last_event_id,
+                self._block_retry,
+            ))
+            if self._data.cap > _SHRINK_ABOVE:
+                _buf_free(&self._data)
+        self._reset_block()  # R22
+        return 0
+
+
+cdef bytes _as_bytes(object data):
+    if PyBytes_CheckExact(data):
+        return <bytes>data
+    if isinstance(data, str):
+        raise TypeError("feed() takes bytes, bytearray or memoryview, not str (encode it first)")
+    try:
+        return memoryview(data).tobytes()
+    except TypeError:
+        raise TypeError(
+            f"feed() takes bytes, bytearray or memoryview, not {type(data).__name__}"
+        ) from None
+
+
+def iter_events(chunks, **decoder_options):
+    """Decode an iterable of byte chunks (e.g. ``response.iter_bytes()``) into events.
+
+    ``decoder_options`` go to :class:`Decoder`. At the end of the chunks the unfinished event
+    is discarded (R23). If a limit is crossed, the events that chunk completed are yielded
+    first, then :class:`LimitExceeded` is raised.
+    """
+    decoder = Decoder(**decoder_options)
+    for chunk in chunks:
+        try:
+            events = decoder.feed(chunk)
+        except LimitExceeded as exc:
+            yield from exc.events
+            raise
+        yield from events
+    yield from decoder.close()
+
+
+async def aiter_events(chunks, **decoder_options):
+    """Async twin of :func:`iter_events`, for ``response.aiter_bytes()`` and the like."""
+    decoder = Decoder(**decoder_options)
+    async for chunk in chunks:
+        try:
+            events = decoder.feed(chunk)
+        except LimitExceeded as exc:
+            for event in exc.events:
+                yield event
+            raise
+        for event in events:
+            yield event
+    for event in decoder.close():
+        yield event
+
+
+# --------------------------------------------------------------------------------------------
+# Encoder: validate and measure every field first, then write into one bytes object.
+
+
+cdef struct Fields:
+    const char* comment
+    Py_ssize_t comment_len
+    Py_ssize_t comment_lines  # 0: no comment
+    Py_ssize_t comment_empty_lines
+    const char* event
+    Py_ssize_t event_len
+    const char* id
+    Py_ssize_t id_len
+    bint has_id
+    const char* retry
+    Py_ssize_t retry_len
+    bint has_retry
+    const char* data
+    Py_ssize_t data_len
+    Py_ssize_t data_lines  # 0: no data
+    Py_ssize_t size
+
+
+cdef Py_ssize_t _count_line_breaks(const char* p, Py_ssize_t n, Py_ssize_t* break_bytes) noexcept:
+    """Count the lines of p[:n] split on CRLF/CR/LF; store the terminator bytes in break_bytes."""
+    cdef const char* cur = p
+    cdef const char* end = p + n
+    cdef const char* lf = _find(cur, end, b'\n')
+    cdef const char* cr = _find(cur, end, b'\r')
+    cdef const char* eol
+    cdef Py_ssize_t lines = 1
+    cdef Py_ssize_t nbytes = 0
+    while True:
+        if lf < cur:
+            lf = _find(cur, end, b'\n')
+        if cr < cur:
+            cr = _find(cur, end, b'\r')
+        eol = lf if lf < cr else cr
+        if eol == end:
+            break
+        lines += 1
+        if eol[0] == b'\r' and eol + 1 < end and eol[1] == b'\n':
+            nbytes += 2
+            cur = eol + 2
+        else:
+            nbytes += 1
+            cur = eol + 1
+    break_bytes[0] = nbytes
+    return lines
+
+
+cdef Py_ssize_t _count_empty_lines(const char* p, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t empty = 0
+    cdef bint at_start = True
+    cdef char c
+    while i < n:
+        c = p[i]
+        if c == b'\r' or c == b'\n':
+            if at_start:
+                empty += 1
+            if c == b'\r' and i + 1 < n and p[i + 1] == b'\n':
+                i += 1
+            at_start = True
+        else:
+            at_start = False
+        i += 1
+    if at_start:
+        empty += 1
+    return empty
+
+
+cdef char* _write_lines(char* out, const char* prefix, Py_ssize_t prefix_len,
+                        const char* p, Py_ssize_t n, bint bare_empty) noexcept:
+    """Write each line of p[:n] as prefix + line + LF; with bare_empty, an empty line gets
+    only prefix[0] (a comment's ':')."""
+    cdef const char* cur = p
+    cdef const char* end = p + n
+    cdef const char* lf = _find(cur, end, b'\n')
+    cdef const char* cr = _find(cur, end, b'\r')
+    cdef const char* eol
+    cdef Py_ssize_t length
+    while True:
+        if lf < cur:
+            lf = _find(cur, end, b'\n')
+        if cr < cur:
+            cr = _find(cur, end, b'\r')
+        eol = lf if lf < cr else cr
+        length = eol - cur
+        if bare_empty and length == 0:
+            out[0] = prefix[0]
+            out += 1
+        else:
+            memcpy(out, prefix, <size_t>prefix_len)
+            out += prefix_len
+            memcpy(out, cur, <size_t>length)
+            out += length
+        out[0] = b'\n'
+        out += 1
+        if eol == end:
+            return out
+        if eol[0] == b'\r' and eol + 1 < end and eol[1] == b'\n':
+            cur = eol + 2
+        else:
+            cur = eol + 1
+
+
+cdef const char* _utf8(str field, object value, Py_ssize_t* n) except NULL:
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be str, not {type(value).__name__}")
+    try:
+        return PyUnicode_AsUTF8AndSize(value, n)
+    except UnicodeEncodeError:
+        raise ValueError(f"{field} is not encodable as UTF-8 (lone surrogate)") from None
+
+
+cdef const char* _single_line(str field, object value, Py_ssize_t* n, bint forbid_nul) except NULL:
+    cdef const char* p = _utf8(field, value, n)
+    if memchr(p, b'\r', <size_t>n[0]) != NULL or memchr(p, b'\n', <size_t>n[0]) != NULL:
+        raise ValueError(f"{field} must not contain CR or LF: {value!r}")
+    if forbid_nul and memchr(p, 0, <size_t>n[0]) != NULL:
+        raise ValueError(f"{field} must not contain NUL (the decoder would ignore it): {value!r}")
+    return p
+
+
+cdef inline bint _is_ascii(const char* p, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if <unsigned char>p[i] >= 0x80:
+            return False
+    return True
+
+
+cdef const char* _text(str field, object value, Py_ssize_t* n, list keepalive) except NULL:
+    """UTF-8 bytes of a str, or of UTF-8 validated bytes-like data."""
+    cdef const char* p
+    cdef bytes raw
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = value if PyBytes_CheckExact(value) else bytes(value)
+        p = PyBytes_AS_STRING(raw)
+        n[0] = PyBytes_GET_SIZE(raw)
+        if not _is_ascii(p, n[0]):
+            try:
+                PyUnicode_DecodeUTF8(p, n[0], "strict")
+            except UnicodeDecodeError as exc:
+                raise ValueError(
+                    f"{field} is not valid UTF-8: {exc.reason} at byte {exc.start}"
+                ) from None
+        keepalive.append(raw)
+        return p
+    return _utf8(field, value, n)
+
+
+cdef int _prepare(Fields* f, object data, object event, object id, object retry,
+                  object comment, list keepalive) except -1:
+    """Validate the fields (in the order the Python twin does) and compute the output size."""
+    cdef Py_ssize_t breaks = 0
+    cdef Py_ssize_t size = 1  # the blank line
+    cdef unsigned long long number
+    cdef char* digits
+    cdef int k
+    f.comment_lines = 0
+    f.event_len = 0
+    f.has_id = False
+    f.has_retry = False
+    f.data_lines = 0
+    if comment is not None:
+        f.comment = _text("comment", comment, &f.comment_len, keepalive)
+        f.comment_lines = _count_line_breaks(f.comment, f.comment_len, &breaks)
+        f.comment_empty_lines = _count_empty_lines(f.comment, f.comment_len)
+        size += f.comment_len - breaks + 3 * f.comment_lines - f.comment_empty_lines
+    if event is not None:
+        f.event = _single_line("event", event, &f.event_len, False)
+        if f.event_len:
+            size += 8 + f.event_len
+    if id is not None:
+        f.id = _single_line("id", id, &f.id_len, True)
+        f.has_id = True
+        size += 5 + f.id_len
+    if retry is not None:
+        if isinstance(retry, bool) or not isinstance(retry, int):
+            raise TypeError(f"retry must be int, not {type(retry).__name__}")
+        if retry < 0:
+            raise ValueError(f"retry must be >= 0, not {retry}")
+        text = format_retry(retry).encode("ascii")
+        keepalive.append(text)
+        f.retry = PyBytes_AS_STRING(text)
+        f.retry_len = PyBytes_GET_SIZE(text)
+        f.has_retry = True
+        size += 8 + f.retry_len
+    if data is not None:
+        f.data = _text("data", data, &f.data_len, keepalive)
+        f.data_lines = _count_line_breaks(f.data, f.data_len, &breaks)
+        size += f.data_len - breaks + 7 * f.data_lines
+    f.size = size
+    return 0
+
+
+cdef char* _write(char* out, Fields* f) noexcept:
+    if f.comment_lines:
+        out = _write_lines(out, b": ", 2, f.comment, f.comment_len, True)
+    if f.event_len:
+        memcpy(out, b"event: ", 7)
+        memcpy(out + 7, f.event, <size_t>f.event_len)
+        out += 7 + f.event_len
+        out[0] = b'\n'
+        out += 1
+    if f.has_id:
+        memcpy(out, b"id: ", 4)
+        memcpy(out + 4, f.id, <size_t>f.id_len)
+        out += 4 + f.id_len
+        out[0] = b'\n'
+        out += 1
+    if f.has_retry:
+        memcpy(out, b"retry: ", 7)
+        memcpy(out + 7, f.retry, <size_t>f.retry_len)
+        out += 7 + f.retry_len
+        out[0] = b'\n'
+        out += 1
+    if f.data_lines:
+        out = _write_lines(out, b"data: ", 6, f.data, f.data_len, False)
+    out[0] = b'\n'
+    return out + 1
+
+
+cdef bytes _encode_fields(object data, object event, object id, object retry, object comment):
+    cdef Fields f
+    cdef list keepalive = []
+    _prepare(&f, data, event, id, retry, comment, keepalive)
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, f.size)
+    _write(PyBytes_AS_STRING(out), &f)
+    return out
+
+
+cdef bytes _encode_event(Event ev):
+    return _encode_fields(
+        ev.data, None if ev.event == _MESSAGE else ev.event, ev.id, ev.retry, None
+    )
+
+
+def encode(data=None, *, event=None, id=None, retry=None, comment=None):
+    """Encode one event as an SSE block (UTF-8, LF line ends, ending in a blank line).
+
+    Args:
+        data: ``str``, or UTF-8 ``bytes``; split on CRLF, CR and LF into one ``data:`` line
+            each, so the decoder joins them back with LF. ``""`` sends an event with empty
+            data; ``None`` sends no data line (and so no event: a block with only ``id`` or
+            ``retry`` is a checkpoint).
+        event: the event type; ``None`` or ``""`` writes no ``event`` line (type
+            ``"message"``).
+        id: ``None`` writes no ``id`` line; ``""`` resets the client's last event ID.
+        retry: reconnection time in ms, a non-negative int.
+        comment: text sent as ``:`` comment lines before the fields (one per line).
+
+    Raises:
+        TypeError: a field has the wrong type (``retry`` must be an int, not a bool).
+        ValueError: ``event`` or ``id`` contains CR or LF, ``id`` contains NUL, ``retry`` is
+            negative, ``data`` bytes are not UTF-8, or a str holds a lone surrogate. The
+            message names the field.
+    """
+    return _encode_fields(data, event, id, retry, comment)
+
+
+def encode_many(events):
+    """Encode several :class:`Event` objects into one buffer (``Event.encode`` each, joined)."""
+    cdef list items = events if type(events) is list else list(events)
+    cdef Py_ssize_t count = PyList_GET_SIZE(items)
+    cdef Py_ssize_t i
+    cdef Py_ssize_t total = 0
+    cdef Fields* fields
+    cdef list keepalive = []
+    cdef Event ev
+    cdef char* out
+    cdef bytes result
+    if count == 0:
+        return b""
+    fields = <Fields*>PyMem_Malloc(<size_t>count * sizeof(Fields))
+    if fields == NULL:
+        raise MemoryError()
+    try:
+        for i in range(count):
+            item = items[i]
+            if type(item) is not Event:
+                raise TypeError(f"encode_many() takes Event objects, not {type(item).__name__}")
+            ev = <Event>item
+            _prepare(&fields[i], ev.data, None if ev.event == _MESSAGE else ev.event,
+                     ev.id, ev.retry, None, keepalive)
+            total += fields[i].size
+        result = PyBytes_FromStringAndSize(NULL, total)
+        out = PyBytes_AS_STRING(result)
+        for i in range(count):
+            out = _write(out, &fields[i])
+        return result
+    finally:
+        PyMem_Free(fields)
+
+
+def encode_comment(text=""):
+    """Encode a comment (e.g. a keep-alive): one ``:`` line per line of ``text``.
+
+    Comments are ignored by clients (R10) and dispatch nothing, so this may be sent between
+    events at any time. ``encode_comment()`` gives ``b":\\n"``.
+    """
+    cdef Fields f
+    cdef list keepalive = []
+    cdef Py_ssize_t breaks = 0
+    cdef Py_ssize_t size
+    f.comment = _text("comment", text, &f.comment_len, keepalive)
+    f.comment_lines = _count_line_breaks(f.comment, f.comment_len, &breaks)
+    f.comment_empty_lines = _count_empty_lines(f.comment, f.comment_len)
+    size = f.comment_len - breaks + 3 * f.comment_lines - f.comment_empty_lines
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, size)
+    _write_lines(PyBytes_AS_STRING(out), b": ", 2, f.comment, f.comment_len, True)
+    return out
