@@ -55,7 +55,7 @@ cdef Py_ssize_t _SHRINK_ABOVE = 64 * 1024  # owned buffers larger than this are 
 
 @cython.final
 @cython.no_gc
-@cython.freelist(32)
+@cython.freelist(512)
 cdef class Event:
     """One server-sent event: an immutable value.
 
@@ -401,7 +401,8 @@ cdef class Decoder:
         try:
             while cur < end:
                 if next_lf < cur:
-                    next_lf = _find(cur, end, b'\n')
+                    # A blank line right after a line is common: skip the memchr call.
+                    next_lf = cur if cur[0] == b'\n' else _find(cur, end, b'\n')
                 if next_cr < cur:
                     next_cr = _find(cur, end, b'\r')
                 eol = next_lf if next_lf < next_cr else next_cr
@@ -475,8 +476,10 @@ cdef class Decoder:
         self._data_size = 0
         self._has_ref = False
         self._data.size = 0
-        self._event_type = _EMPTY
-        self._block_retry = None
+        if self._event_type is not _EMPTY:
+            self._event_type = _EMPTY
+        if self._block_retry is not None:
+            self._block_retry = None
 
     cdef int _process_line(self, const char* p, Py_ssize_t n, bint in_place, list events) except -1:
         cdef const char* colon
@@ -486,6 +489,10 @@ cdef class Decoder:
             return self._dispatch(events)
         if self._discarding or p[0] == b':':  # R10
             return 0
+        if n >= 5 and memcmp(p, b"data:", 5) == 0:  # the common case, without a memchr
+            if n > 5 and p[5] == b' ':
+                return self._append_data(p + 6, n - 6, in_place)
+            return self._append_data(p + 5, n - 5, in_place)
         colon = <const char*>memchr(p, b':', <size_t>n)
         if colon == NULL:  # R12
             name_len = n
@@ -569,7 +576,8 @@ cdef class Decoder:
 
     cdef int _dispatch(self, list events) except -1:
         cdef str data
-        self._last_event_id = self._id_buffer  # R18, even for a block without data
+        if self._last_event_id is not self._id_buffer:
+            self._last_event_id = self._id_buffer  # R18, even for a block without data
         if self._discarding:  # the dropped event's blank line: resynchronised
             self._discarding = False
             self._reset_block()
