@@ -1,0 +1,85 @@
+"""The dispatcher (``ssecodec._codec``) and the package surface."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import ssecodec
+from ssecodec import _codec_py
+
+PUBLIC = {
+    "DEFAULT_MAX_EVENT_SIZE",
+    "DEFAULT_MAX_LINE_SIZE",
+    "IMPLEMENTATION",
+    "Decoder",
+    "Event",
+    "LimitExceeded",
+    "SSEError",
+    "__version__",
+    "aiter_events",
+    "encode",
+    "encode_comment",
+    "encode_many",
+    "iter_events",
+}
+
+
+def _implementation_with(env_value: str | None) -> str:
+    env = dict(os.environ)
+    env.pop("SSECODEC_NO_EXTENSIONS", None)
+    if env_value is not None:
+        env["SSECODEC_NO_EXTENSIONS"] = env_value
+    out = subprocess.run(
+        [sys.executable, "-c", "import ssecodec; print(ssecodec.IMPLEMENTATION)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def test_public_names() -> None:
+    assert set(ssecodec.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert getattr(ssecodec, name) is not None
+
+
+def test_twins_export_the_same_names(impl: object) -> None:
+    assert set(impl.__all__) == set(_codec_py.__all__)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", " Yes "])
+def test_env_var_true_selects_python(value: str) -> None:
+    assert _implementation_with(value) == "python"
+
+
+def test_default_is_cython_when_built(request: pytest.FixtureRequest) -> None:
+    expected = "python" if request.config.getoption("--no-c-extensions") else "cython"
+    assert _implementation_with(None) == expected
+    assert _implementation_with("0") == expected  # "0" is false
+    assert _implementation_with("") == expected
+
+
+def test_package_uses_the_selected_twin(request: pytest.FixtureRequest) -> None:
+    if request.config.getoption("--no-c-extensions"):
+        from ssecodec import _codec_py as selected
+    else:
+        from ssecodec import _codec_c as selected  # type: ignore[no-redef]
+        assert os.environ.get("SSECODEC_NO_EXTENSIONS", "") in ("", "0")
+        assert ssecodec.IMPLEMENTATION == "cython"
+    assert ssecodec.Decoder is selected.Decoder
+    assert ssecodec.Event is selected.Event
+    assert ssecodec.encode is selected.encode
+
+
+def test_errors_are_shared_by_both_twins(impl: object) -> None:
+    decoder = impl.Decoder(max_line_size=4)  # type: ignore[attr-defined]
+    with pytest.raises(ssecodec.LimitExceeded):
+        decoder.feed(b"data: too long\n\n")
+    assert issubclass(ssecodec.LimitExceeded, ssecodec.SSEError)
+    assert issubclass(ssecodec.LimitExceeded, ValueError)
