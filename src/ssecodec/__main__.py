@@ -1,0 +1,260 @@
+"""Command line: ``python -m ssecodec {decode,encode,get}``.
+
+``decode [FILE|-]``
+    Read an event stream (a file, or standard input as it arrives) and print one JSON object
+    per event: ``{"event": ..., "data": ..., "id": ..., "retry": ...}``.
+``encode [FILE|-]``
+    Read JSON lines (objects with the keys ``data``, ``event``, ``id``, ``retry``,
+    ``comment``, or plain JSON strings, taken as data) and write the event stream.
+``get URL``
+    Follow a live stream with the reconnecting client (:mod:`ssecodec.client`, needs httpx)
+    and print its events as JSON lines.
+
+Exit status: 0 on success (for ``get``: the server answered 204, or ``--max-events`` was
+reached), 1 on an error (message on standard error), 2 on a usage error, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, BinaryIO
+
+from ssecodec import (
+    DEFAULT_MAX_EVENT_SIZE,
+    DEFAULT_MAX_LINE_SIZE,
+    Decoder,
+    Event,
+    LimitExceeded,
+    __version__,
+    encode,
+)
+
+_READ_SIZE = 64 * 1024
+_FIELDS = ("data", "event", "id", "retry", "comment")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _event_json(event: Event) -> bytes:
+    obj = {"event": event.event, "data": event.data, "id": event.id, "retry": event.retry}
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def _limit(text: str) -> int | None:
+    if text.lower() in {"none", "0", "off"}:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (or 'none'): {text!r}")
+    return value
+
+
+def _open_input(path: str) -> BinaryIO:
+    if path == "-":
+        return sys.stdin.buffer
+    return open(path, "rb")  # noqa: SIM115 - closed by the caller
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    """What is available, as it arrives (``read1``), so live pipes are decoded live."""
+    read = getattr(stream, "read1", stream.read)
+    while True:
+        chunk = read(_READ_SIZE)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _decode(args: argparse.Namespace, out: BinaryIO) -> int:
+    decoder = Decoder(max_line_size=args.max_line_size, max_event_size=args.max_event_size)
+    stream = _open_input(args.file)
+    try:
+        for chunk in _chunks(stream):
+            try:
+                events = decoder.feed(chunk)
+            except LimitExceeded as exc:
+                for event in exc.events:
+                    out.write(_event_json(event))
+                print(f"ssecodec decode: {exc}", file=sys.stderr)
+                return 1
+            for event in events:
+                out.write(_event_json(event))
+            if events:
+                out.flush()
+        decoder.close()
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    return 0
+
+
+def _encode_line(obj: Any) -> bytes:
+    if isinstance(obj, str):
+        return encode(obj)
+    if not isinstance(obj, dict):
+        raise _UsageError(f"expected a JSON object or string, got {type(obj).__name__}")
+    unknown = set(obj) - set(_FIELDS)
+    if unknown:
+        raise _UsageError(f"unknown field(s) {sorted(unknown)}; expected some of {_FIELDS}")
+    data = obj.get("data")
+    if data is not None and not isinstance(data, str):
+        data = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return encode(
+        data,
+        event=obj.get("event"),
+        id=obj.get("id"),
+        retry=obj.get("retry"),
+        comment=obj.get("comment"),
+    )
+
+
+def _encode(args: argparse.Namespace, out: BinaryIO) -> int:
+    stream = _open_input(args.file)
+    try:
+        for number, raw in enumerate(iter(stream.readline, b""), 1):
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                out.write(_encode_line(json.loads(line)))
+            except (ValueError, TypeError, _UsageError) as exc:
+                print(f"ssecodec encode: line {number}: {exc}", file=sys.stderr)
+                return 1
+            out.flush()
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    return 0
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"a header is 'Name: value', not {text!r}")
+    return name.strip(), value.strip()
+
+
+def _get(args: argparse.Namespace, out: BinaryIO) -> int:
+    import httpx
+
+    from ssecodec.client import EventSource, EventSourceError
+
+    timeout = httpx.Timeout(args.connect_timeout, read=args.read_timeout)
+    count = 0
+    with httpx.Client(timeout=timeout) as client, EventSource(
+        args.url,
+        client=client,
+        headers=dict(args.header),
+        last_event_id=args.last_event_id,
+        reconnection_time=args.reconnection_time,
+        min_backoff=args.min_backoff,
+        max_backoff=args.max_backoff,
+        max_failures=args.max_failures,
+        max_line_size=args.max_line_size,
+        max_event_size=args.max_event_size,
+    ) as source:
+        try:
+            for event in source:
+                out.write(_event_json(event))
+                out.flush()
+                count += 1
+                if args.max_events is not None and count >= args.max_events:
+                    break
+        except (EventSourceError, LimitExceeded, httpx.HTTPError, httpx.InvalidURL) as exc:
+            print(f"ssecodec get: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ssecodec",
+        description="Decode, encode and follow Server-Sent Events streams.",
+    )
+    parser.add_argument("--version", action="version", version=f"ssecodec {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def limits(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--max-line-size", type=_limit, default=DEFAULT_MAX_LINE_SIZE, metavar="BYTES",
+            help="longest line accepted ('none' for no limit)",
+        )
+        sub.add_argument(
+            "--max-event-size", type=_limit, default=DEFAULT_MAX_EVENT_SIZE, metavar="BYTES",
+            help="largest event data accepted ('none' for no limit)",
+        )
+
+    decode = commands.add_parser(
+        "decode", help="event stream -> JSON lines",
+        description="Decode an event stream into JSON lines {event, data, id, retry}.",
+    )
+    decode.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    limits(decode)
+
+    enc = commands.add_parser(
+        "encode", help="JSON lines -> event stream",
+        description="Encode JSON lines (objects with data/event/id/retry/comment, or strings) "
+        "into an event stream.",
+    )
+    enc.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+
+    get = commands.add_parser(
+        "get", help="follow a live stream (reconnecting) and print JSON lines",
+        description="Follow a live event stream with the reconnecting EventSource client "
+        "and print its events as JSON lines. Needs httpx.",
+    )
+    get.add_argument("url")
+    get.add_argument(
+        "-H", "--header", type=_header, action="append", default=[], metavar="'NAME: VALUE'",
+        help="extra request header (repeatable)",
+    )
+    get.add_argument("--last-event-id", default="", metavar="ID",
+                     help="resume after this id (sent as Last-Event-ID)")
+    get.add_argument("--max-events", type=int, default=None, metavar="N",
+                     help="stop after N events")
+    get.add_argument("--reconnection-time", type=float, default=1.0, metavar="SECONDS",
+                     help="wait before reconnecting until the server sends retry (default 1)")
+    get.add_argument("--min-backoff", type=float, default=1.0, metavar="SECONDS",
+                     help="first delay after a failed attempt (default 1)")
+    get.add_argument("--max-backoff", type=float, default=30.0, metavar="SECONDS",
+                     help="longest delay between failed attempts (default 30)")
+    get.add_argument("--max-failures", type=int, default=None, metavar="N",
+                     help="give up after N failed attempts in a row (default: never)")
+    get.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS")
+    get.add_argument("--read-timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="reconnect when nothing arrives for this long (default 60)")
+    limits(get)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: IO[bytes] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    output: Any = sys.stdout.buffer if out is None else out
+    commands = {"decode": _decode, "encode": _encode, "get": _get}
+    try:
+        return commands[args.command](args, output)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python from
+        # complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        print(f"ssecodec {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,489 @@
+"""The engine behind the server integrations (Starlette/FastAPI and aiohttp.web).
+
+Framework-free asyncio: a framework adapter hands :class:`EventStream` a ``send(bytes)``
+coroutine and a ``wait_disconnect()`` coroutine, and the stream does the rest:
+
+* a *producer* turns the user's iterable into encoded chunks: an async iterable runs in a task,
+  a list or tuple is walked in that task too, and any other sync iterable runs in a dedicated
+  daemon thread (it may block, and a pooled thread held for a stream's lifetime would starve
+  the pool);
+* the *writer* (the calling task) takes **everything already produced** and sends it in one
+  write (write coalescing), sends a keep-alive comment after ``ping`` idle seconds, and bounds
+  each write by ``send_timeout``;
+* a *watcher* task notices the client leaving; the producer is then cancelled (an async
+  generator's ``finally`` runs at once) or told to stop (a sync generator is closed as soon as
+  its current ``next()`` returns).
+
+The producer runs at most ``_HIGH_WATER`` bytes ahead of the writer (backpressure), which also
+caps the size of one coalesced write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import threading
+import weakref
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Final
+
+from ssecodec import Event, SSEError, encode, encode_comment
+
+__all__ = [
+    "DEFAULT_PING",
+    "DEFAULT_SEND_TIMEOUT",
+    "Content",
+    "EventStream",
+    "Item",
+    "OnError",
+    "SendTimeout",
+    "StreamGroup",
+    "to_bytes",
+]
+
+Item = Event | Mapping[str, Any] | str | bytes
+"""What a producer may yield: an :class:`~ssecodec.Event`; a mapping with the keys ``data``,
+``event``, ``id``, ``retry``, ``comment`` (the arguments of :func:`ssecodec.encode`); a ``str``
+(the data of a ``message`` event); or ``bytes``, sent verbatim (already-encoded SSE)."""
+
+Content = AsyncIterable[Item] | Iterable[Item]
+"""A stream body: a sync or async iterable of :data:`Item`."""
+
+OnError = Callable[[Exception], Item | None]
+"""Maps an exception raised by the producer to a last item to send (or ``None``)."""
+
+DEFAULT_PING: Final = 15.0
+DEFAULT_SEND_TIMEOUT: Final = 30.0
+PING_COMMENT: Final = encode_comment("ping")
+_HIGH_WATER: Final = 64 * 1024  # bytes the producer may run ahead; caps one coalesced write
+_CLEANUP_TIMEOUT: Final = 5.0  # how long to wait for a cancelled producer's cleanup
+_FIELDS: Final = frozenset({"data", "event", "id", "retry", "comment"})
+
+if sys.version_info >= (3, 11):
+    _timeout = asyncio.timeout
+else:  # pragma: no cover - Python 3.10
+    _timeout = None
+
+
+class SendTimeout(SSEError, TimeoutError):
+    """One write to the client took longer than ``send_timeout`` seconds.
+
+    The client stopped reading (or the network stalled). The producer has been stopped and its
+    cleanup has run; the exception then propagates so that the server drops the connection.
+    """
+
+
+def to_bytes(item: object) -> bytes:
+    """Encode one producer item (see :data:`Item`) to the bytes sent on the wire.
+
+    Raises:
+        TypeError: the item is of another type, or a mapping has an unknown key.
+        ValueError: a field is invalid (see :func:`ssecodec.encode`).
+    """
+    if isinstance(item, Event):
+        return item.encode()
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, (bytearray, memoryview)):
+        return bytes(item)
+    if isinstance(item, str):
+        return encode(item)
+    if isinstance(item, Mapping):
+        unknown = set(item) - _FIELDS
+        if unknown:
+            raise TypeError(
+                f"unknown SSE field(s) {sorted(map(str, unknown))}; "
+                f"expected some of {sorted(_FIELDS)}"
+            )
+        data = item.get("data")
+        if data is not None and not isinstance(data, (str, bytes, bytearray, memoryview)):
+            data = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        elif isinstance(data, (bytearray, memoryview)):
+            data = bytes(data)
+        return encode(
+            data,
+            event=item.get("event"),
+            id=item.get("id"),
+            retry=item.get("retry"),
+            comment=item.get("comment"),
+        )
+    raise TypeError(
+        "an event stream yields Event, dict, str or bytes, not " + type(item).__name__
+    )
+
+
+def _check_seconds(name: str, value: object, *, allow_none: bool) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if value < 0 or (allow_none and value == 0):
+        raise ValueError(f"{name} must be {'> 0' if allow_none else '>= 0'}, not {value}")
+    return float(value)
+
+
+class _ClientGone(Exception):
+    """Internal: the client disconnected (or the send failed with OSError)."""
+
+
+class StreamGroup:
+    """The live streams of one integration, so that a server shutdown can end them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: weakref.WeakSet[EventStream] = weakref.WeakSet()
+
+    def add(self, stream: EventStream) -> None:
+        with self._lock:
+            self._streams.add(stream)
+
+    def discard(self, stream: EventStream) -> None:
+        with self._lock:
+            self._streams.discard(stream)
+
+    def snapshot(self, tag: object = None) -> list[EventStream]:
+        with self._lock:
+            streams = list(self._streams)
+        return [s for s in streams if tag is None or s.tag is tag]
+
+    def close_all(self, final: Item | None = None, *, tag: object = None) -> int:
+        """Ask every live stream (with this ``tag``, if given) to end cleanly.
+
+        Thread-safe and callable from a signal handler. Each stream sends what its producer
+        already produced, then ``final`` if given, then ends the response normally; the
+        producers are stopped and their cleanup runs. Returns the number of streams asked.
+        """
+        final_bytes = None if final is None else to_bytes(final)
+        streams = self.snapshot(tag)
+        for stream in streams:
+            stream.request_close(final_bytes)
+        return len(streams)
+
+    async def wait_closed(self, timeout: float, *, tag: object = None) -> bool:
+        """Wait until no stream (with this ``tag``) is live; False if ``timeout`` ran out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.snapshot(tag):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+
+class EventStream:
+    """One server-sent event stream being written to one client (see the module docstring).
+
+    Args:
+        content: the events (:data:`Content`).
+        ping: seconds without any write after which a ``: ping`` comment is sent; ``0``
+            disables keep-alives.
+        send_timeout: seconds one write may take before the client is considered stalled
+            (:class:`SendTimeout`); ``None`` waits forever.
+        on_error: when the producer raises, the exception is passed to it and what it returns
+            is sent as the last item before the stream ends cleanly. Without it, the exception
+            propagates (after what was already produced is sent) and the server drops the
+            connection, so that the client can tell the stream broke.
+        coalesce: send everything already produced in one write (default). ``False`` writes
+            each item separately.
+        group: the :class:`StreamGroup` this stream registers with while it runs.
+        tag: any object; :meth:`StreamGroup.close_all` can select streams by it.
+    """
+
+    def __init__(
+        self,
+        content: Content,
+        *,
+        ping: float = DEFAULT_PING,
+        send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
+        on_error: OnError | None = None,
+        coalesce: bool = True,
+        group: StreamGroup | None = None,
+        tag: object = None,
+    ) -> None:
+        if not isinstance(content, (AsyncIterable, Iterable)) or isinstance(
+            content, (str, bytes, bytearray, memoryview, Mapping)
+        ):
+            raise TypeError(
+                "content must be a sync or async iterable of events, not "
+                + type(content).__name__
+            )
+        self._content = content
+        self._ping = _check_seconds("ping", ping, allow_none=False)
+        self._send_timeout = _check_seconds("send_timeout", send_timeout, allow_none=True)
+        self._on_error = on_error
+        self._coalesce = bool(coalesce)
+        self._group = group
+        self.tag = tag
+        self._used = False
+        # Shared with the producer thread; guarded by _lock.
+        self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._finished = False
+        self._error: BaseException | None = None
+        self._stop = False
+        # Loop-side state.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._wake: asyncio.Event | None = None
+        self._room_async: asyncio.Event | None = None
+        self._client_gone = False
+        self._close_requested = False
+        self._final: bytes | None = None
+        self.sends = 0
+        """How many writes this stream made (keep-alives included); for measurements."""
+
+    # -- producer side ----------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        """Wake the writer; safe from the producer thread and from the loop."""
+        loop = self._loop
+        wake = self._wake
+        if loop is None or wake is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            wake.set()
+        else:
+            # RuntimeError: the loop is closed, nobody is listening any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
+
+    def _put(self, data: bytes) -> bool:
+        """Buffer one encoded item; True if the producer should now wait for room."""
+        if not data:
+            return False
+        with self._lock:
+            was_empty = not self._chunks
+            self._chunks.append(data)
+            self._size += len(data)
+            full = self._size >= _HIGH_WATER
+        if was_empty:
+            self._notify()
+        return full
+
+    def _end(self, error: BaseException | None) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+            self._error = error
+        self._notify()
+
+    async def _produce_async(self, source: AsyncIterable[Item]) -> None:
+        iterator = source.__aiter__()
+        error: BaseException | None = None
+        try:
+            while not self._stop:
+                try:
+                    item = await iterator.__anext__()
+                except StopAsyncIteration:
+                    break
+                if self._put(to_bytes(item)):
+                    room = self._room_async
+                    assert room is not None
+                    room.clear()
+                    await room.wait()
+        except Exception as exc:
+            error = exc
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception as exc:  # a failing cleanup is the producer's error
+                    error = error or exc
+            self._end(error)
+
+    def _produce_sync(self, iterator: Iterable[Item]) -> None:
+        error: BaseException | None = None
+        try:
+            for item in iterator:
+                if self._put(to_bytes(item)):
+                    with self._lock:
+                        while self._size >= _HIGH_WATER and not self._stop:
+                            self._room.wait()
+                if self._stop:
+                    break
+        except BaseException as exc:
+            error = exc
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception as exc:
+                    error = error or exc
+            self._end(error)
+
+    def _start_producer(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[None] | None:
+        content = self._content
+        if isinstance(content, AsyncIterable):
+            return loop.create_task(self._produce_async(content))
+        if isinstance(content, (list, tuple)):
+            return loop.create_task(self._produce_async(_aiter_sequence(content)))
+        iterator = iter(content)
+        threading.Thread(
+            target=self._produce_sync, args=(iterator,), name="ssecodec-producer", daemon=True
+        ).start()
+        return None
+
+    # -- writer side ------------------------------------------------------------------------
+
+    def _take(self) -> tuple[list[bytes], bool, BaseException | None]:
+        wake = self._wake
+        assert wake is not None and self._room_async is not None
+        wake.clear()
+        with self._lock:
+            if self._coalesce or len(self._chunks) <= 1:
+                chunks = self._chunks
+                self._chunks = []
+                self._size = 0
+            else:
+                chunks = [self._chunks.pop(0)]
+                self._size -= len(chunks[0])
+                wake.set()
+            finished = self._finished and not self._chunks
+            error = self._error if finished else None
+            self._room.notify_all()
+        self._room_async.set()
+        return chunks, finished, error
+
+    async def _send(self, send: Callable[[bytes], Awaitable[object]], data: bytes) -> None:
+        self.sends += 1
+        try:
+            if self._send_timeout is None:
+                await send(data)
+            elif _timeout is not None:
+                async with _timeout(self._send_timeout):
+                    await send(data)
+            else:  # pragma: no cover - Python 3.10
+                await asyncio.wait_for(send(data), self._send_timeout)
+        except asyncio.TimeoutError:
+            raise SendTimeout(
+                f"sending to the client took over {self._send_timeout:g} s"
+            ) from None
+        except OSError as exc:  # the transport is gone (aiohttp, ASGI spec >= 2.4)
+            raise _ClientGone from exc
+
+    async def _write_loop(self, send: Callable[[bytes], Awaitable[object]]) -> BaseException | None:
+        """Write until the producer is done (returns its error) or the client leaves."""
+        wake = self._wake
+        assert wake is not None
+        while True:
+            if self._client_gone:
+                raise _ClientGone
+            if self._close_requested:
+                chunks, _, _ = self._take()
+                if chunks:
+                    await self._send(send, b"".join(chunks))
+                if self._final:
+                    await self._send(send, self._final)
+                return None
+            if not wake.is_set():
+                if self._ping:
+                    try:
+                        await asyncio.wait_for(wake.wait(), self._ping)
+                    except asyncio.TimeoutError:
+                        await self._send(send, PING_COMMENT)
+                        continue
+                else:
+                    await wake.wait()
+                continue
+            chunks, finished, error = self._take()
+            if chunks:
+                await self._send(send, chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            if finished:
+                return error
+
+    async def _watch(self, wait_disconnect: Callable[[], Awaitable[object]]) -> None:
+        await wait_disconnect()
+        self._client_gone = True
+        if self._wake is not None:
+            self._wake.set()
+
+    def request_close(self, final: bytes | None = None) -> None:
+        """End this stream cleanly soon (thread-safe): flush, send ``final``, end."""
+        loop = self._loop
+
+        def close() -> None:
+            self._close_requested = True
+            self._final = final
+            if self._wake is not None:
+                self._wake.set()
+
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            close()
+        else:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(close)
+
+    async def _stop_producer(self, task: asyncio.Task[None] | None) -> None:
+        with self._lock:
+            self._stop = True
+            self._room.notify_all()
+        if self._room_async is not None:
+            self._room_async.set()
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=_CLEANUP_TIMEOUT)
+        if task is not None and task.done() and not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it a second time
+
+    async def run(
+        self,
+        send: Callable[[bytes], Awaitable[object]],
+        wait_disconnect: Callable[[], Awaitable[object]] | None = None,
+    ) -> bool:
+        """Stream the content through ``send`` until it ends or the client leaves.
+
+        Returns True when the stream ended (the caller should complete the response), False
+        when the client left (nothing more can be sent).
+
+        Raises:
+            SendTimeout: a write took longer than ``send_timeout``.
+            Exception: whatever the producer raised, when there is no ``on_error``.
+            SSEError: the stream was already run (a response can be sent once).
+        """
+        if self._used:
+            raise SSEError("an event stream response can only be sent once")
+        self._used = True
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        self._wake = asyncio.Event()
+        self._room_async = asyncio.Event()
+        if self._group is not None:
+            self._group.add(self)
+        producer = self._start_producer(loop)
+        watcher = None
+        if wait_disconnect is not None:
+            watcher = loop.create_task(self._watch(wait_disconnect))
+        try:
+            error = await self._write_loop(send)
+            if error is None:
+                return True
+            if self._on_error is None or not isinstance(error, Exception):
+                raise error
+            last = self._on_error(error)
+            if last is not None:
+                await self._send(send, to_bytes(last))
+            return True
+        except _ClientGone:
+            return False
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.wait({watcher}, timeout=_CLEANUP_TIMEOUT)
+            await self._stop_producer(producer)
+            if self._group is not None:
+                self._group.discard(self)
+
+
+async def _aiter_sequence(items: Iterable[Item]) -> AsyncIterator[Item]:
+    for item in items:
+        yield item

@@ -1,0 +1,273 @@
+"""Server-sent events for aiohttp: a server response and a client helper.
+
+Install with ``pip install 'ssecodec[aiohttp]'``.
+
+Server (``aiohttp.web``)::
+
+    from ssecodec.aiohttp import EventSourceResponse, on_shutdown
+
+    async def handler(request):
+        async def events():
+            yield Event("hello")
+        return EventSourceResponse(events())
+
+    app = web.Application()
+    app.router.add_get("/sse", handler)
+    app.on_shutdown.append(on_shutdown)  # end open streams when the server stops
+
+Client::
+
+    from ssecodec.aiohttp import aconnect_sse
+
+    async with aiohttp.ClientSession() as session:
+        async with aconnect_sse(session, "GET", url) as source:
+            async for event in source.aiter_sse():
+                print(event.event, event.data)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ._deps import require
+from ._http import BODY_PREVIEW, is_event_stream, wrong_content_type
+from ._server import (
+    DEFAULT_PING,
+    DEFAULT_SEND_TIMEOUT,
+    Content,
+    EventStream,
+    Item,
+    OnError,
+    SendTimeout,
+    StreamGroup,
+)
+
+require("aiohttp", "aiohttp")
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+from aiohttp.abc import AbstractStreamWriter  # noqa: E402
+from multidict import CIMultiDict  # noqa: E402
+
+from ssecodec import Decoder, Event, LimitExceeded  # noqa: E402
+from ssecodec import SSEError as _SSEError  # noqa: E402
+
+__all__ = [
+    "Content",
+    "EventSource",
+    "EventSourceResponse",
+    "Item",
+    "OnError",
+    "SSEError",
+    "SendTimeout",
+    "aconnect_sse",
+    "aiter_events",
+    "close_all_streams",
+    "on_shutdown",
+]
+
+_STREAMS = StreamGroup()
+_DISCONNECT_POLL = 0.2  # seconds between checks of the transport while the stream is idle
+
+
+class EventSourceResponse(web.StreamResponse):
+    """A ``text/event-stream`` response for ``aiohttp.web``; return it from a handler.
+
+    The arguments mean what they mean for :class:`ssecodec.starlette.EventSourceResponse`:
+    ``content`` is a sync or async iterable of ``Event``, dict, str or bytes; ``ping`` (default
+    15 s, ``0`` disables), ``send_timeout`` (default 30 s), ``on_error`` and ``coalesce``
+    behave the same. ``status``, ``reason`` and ``headers`` are ``StreamResponse``'s.
+
+    The stream is written when aiohttp prepares the response (after the handler returned it and
+    the middlewares ran), so a handler just does ``return EventSourceResponse(events())``.
+    A client disconnect is noticed within ``0.2`` s even while the producer is idle.
+    """
+
+    def __init__(
+        self,
+        content: Content,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        ping: float = DEFAULT_PING,
+        send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
+        on_error: OnError | None = None,
+        coalesce: bool = True,
+    ) -> None:
+        super().__init__(status=status, reason=reason, headers=headers)
+        self._stream = EventStream(
+            content,
+            ping=ping,
+            send_timeout=send_timeout,
+            on_error=on_error,
+            coalesce=coalesce,
+            group=_STREAMS,
+        )
+        if "Content-Type" not in self.headers:
+            self.content_type = "text/event-stream"
+            self.charset = "utf-8"
+        self.headers.setdefault("Cache-Control", "no-cache")
+        self.headers.setdefault("X-Accel-Buffering", "no")
+
+    @property
+    def sends(self) -> int:
+        """How many body writes the response made so far (keep-alives included)."""
+        return self._stream.sends
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        """Send the headers, then stream the events until the end or a disconnect."""
+        if self.prepared:
+            return await super().prepare(request)
+        writer = await super().prepare(request)
+        self._stream.tag = request.app if isinstance(request, web.Request) else None
+
+        async def wait_disconnect() -> None:
+            while True:
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    return
+                await asyncio.sleep(_DISCONNECT_POLL)
+
+        await self._stream.run(self.write, wait_disconnect)
+        return writer
+
+
+def close_all_streams(final: Item | None = None, *, app: web.Application | None = None) -> int:
+    """End live :class:`EventSourceResponse` streams cleanly (those of ``app``, if given).
+
+    Each sends what was already produced, then ``final`` if given, and ends normally; the
+    producers are stopped. Thread-safe. Returns how many streams were asked to close.
+    """
+    return _STREAMS.close_all(final, tag=app)
+
+
+async def on_shutdown(app: web.Application) -> None:
+    """An ``app.on_shutdown`` handler: end the app's open streams so the server can stop.
+
+    aiohttp runs ``on_shutdown`` before it waits for the running handlers; without this an
+    open event stream would hold the shutdown for ``shutdown_timeout`` (60 s by default).
+    """
+    _STREAMS.close_all(tag=app)
+    await _STREAMS.wait_closed(5.0, tag=app)
+
+
+# -- client ------------------------------------------------------------------------------------
+
+
+class SSEError(_SSEError, aiohttp.ClientError):
+    """The response is not an event stream (wrong ``Content-Type``).
+
+    Attributes:
+        status: the HTTP status code.
+        content_type: the response's ``Content-Type`` header, or ``None``.
+        body: the first bytes of the response body (up to 512).
+    """
+
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+async def _read_preview(response: aiohttp.ClientResponse) -> bytes:
+    buf = bytearray()
+    try:
+        while len(buf) < BODY_PREVIEW:
+            chunk = await response.content.read(BODY_PREVIEW - len(buf))
+            if not chunk:
+                break
+            buf += chunk
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        pass
+    return bytes(buf)
+
+
+async def _check_response(response: aiohttp.ClientResponse) -> None:
+    content_type = response.headers.get("Content-Type")
+    if is_event_stream(content_type):
+        return
+    body = await _read_preview(response)
+    exc = SSEError(wrong_content_type(response.status, response.reason, content_type, body))
+    exc.status = response.status
+    exc.content_type = content_type
+    exc.body = body
+    raise exc
+
+
+class EventSource:
+    """An event stream read from an ``aiohttp.ClientResponse``.
+
+    Like ``httpx_sse.EventSource``, for aiohttp: :meth:`aiter_sse` checks the content type
+    (raising :class:`SSEError` that shows the status and the start of the body) and yields
+    :class:`~ssecodec.Event` objects. The ``response`` is left for the caller to close.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self._decoder: Decoder | None = None
+
+    @property
+    def response(self) -> aiohttp.ClientResponse:
+        """The underlying response."""
+        return self._response
+
+    @property
+    def last_event_id(self) -> str:
+        """The last event ID read so far (``""`` if none)."""
+        return "" if self._decoder is None else self._decoder.last_event_id
+
+    @property
+    def retry(self) -> int | None:
+        """The latest ``retry`` value (ms) the server sent, or ``None``."""
+        return None if self._decoder is None else self._decoder.retry
+
+    async def aiter_sse(self, **decoder_options: Any) -> AsyncIterator[Event]:
+        """Yield the stream's events as they arrive; ``decoder_options`` go to ``Decoder``.
+
+        At the end of the body the unfinished event, if any, is discarded (as the spec says).
+
+        Raises:
+            SSEError: the response's ``Content-Type`` is not ``text/event-stream``.
+            LimitExceeded: a line or event went over a decoder limit (after the events that
+                came before it were yielded).
+        """
+        await _check_response(self._response)
+        decoder = self._decoder = Decoder(**decoder_options)
+        async for chunk in self._response.content.iter_any():
+            try:
+                events = decoder.feed(chunk)
+            except LimitExceeded as exc:
+                for event in exc.events:
+                    yield event
+                raise
+            for event in events:
+                yield event
+        for event in decoder.close():
+            yield event
+
+
+async def aiter_events(
+    response: aiohttp.ClientResponse, **decoder_options: Any
+) -> AsyncIterator[Event]:
+    """Yield the events of ``response`` (``EventSource(response).aiter_sse()``)."""
+    async for event in EventSource(response).aiter_sse(**decoder_options):
+        yield event
+
+
+@asynccontextmanager
+async def aconnect_sse(
+    session: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
+) -> AsyncIterator[EventSource]:
+    """Open an event stream with ``session.request`` and yield an :class:`EventSource`.
+
+    Sets ``Accept: text/event-stream`` and ``Cache-Control: no-store``; other keyword
+    arguments go to ``session.request``. The response is closed on exit.
+    """
+    headers: CIMultiDict[str] = CIMultiDict(kwargs.pop("headers", None) or {})
+    headers["Accept"] = "text/event-stream"
+    headers["Cache-Control"] = "no-store"
+    async with session.request(method, url, headers=headers, **kwargs) as response:
+        yield EventSource(response)

@@ -1,0 +1,502 @@
+"""A reconnecting EventSource over httpx, sync and async, following the WHATWG model.
+
+Install with ``pip install 'ssecodec[httpx]'``::
+
+    from ssecodec.client import EventSource
+
+    with EventSource("https://example.org/stream") as source:
+        for event in source:
+            print(event.event, event.data, event.id)
+
+    async with AsyncEventSource("https://example.org/stream") as source:
+        async for event in source:
+            ...
+
+What it does, as the spec's EventSource does:
+
+* every request sends ``Accept: text/event-stream``, ``Cache-Control: no-store`` and, once the
+  stream gave an id, ``Last-Event-ID``; redirects are followed;
+* a ``200`` response with ``Content-Type: text/event-stream`` is read; each connection gets a
+  fresh decoder, so a partial event left by a dropped connection is discarded (never glued onto
+  the next connection's data);
+* when the connection ends or drops, it reconnects after the *reconnection time*: the server's
+  latest ``retry`` (ms), else ``reconnection_time`` (1 s);
+* attempts that fail (network error, or a connection that delivered no event) back off
+  exponentially with jitter, from ``min_backoff`` (1 s) doubling up to ``max_backoff`` (30 s),
+  never less than the reconnection time;
+* ``204 No Content`` ends the iteration (the server says: do not reconnect);
+* any other status, or another content type, fails: :class:`EventSourceError` is raised, with
+  the status and the start of the body.
+
+Iteration ends when the server answers 204, when :meth:`EventSource.close` is called, or with
+:class:`EventSourceError` after ``max_failures`` failed attempts in a row (default: never).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from typing import Any, Final
+
+from ._deps import require
+from ._http import describe_response, is_event_stream
+
+require("httpx", "httpx")
+
+import httpx  # noqa: E402
+
+from ssecodec import (  # noqa: E402
+    DEFAULT_MAX_EVENT_SIZE,
+    DEFAULT_MAX_LINE_SIZE,
+    Decoder,
+    Event,
+    LimitExceeded,
+    SSEError,
+)
+from ssecodec.httpx import _aread_preview, _read_preview  # noqa: E402
+
+__all__ = [
+    "CLOSED",
+    "CONNECTING",
+    "DEFAULT_TIMEOUT",
+    "OPEN",
+    "AsyncEventSource",
+    "EventSource",
+    "EventSourceError",
+]
+
+CONNECTING: Final = 0
+"""``ready_state``: connecting, or waiting to reconnect."""
+OPEN: Final = 1
+"""``ready_state``: the stream is open and being read."""
+CLOSED: Final = 2
+"""``ready_state``: closed for good (204, :meth:`EventSource.close`, or failure)."""
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, read=60.0)
+"""Timeouts of the client made when none is given: a read timeout of 60 s detects a dead
+connection when the server sends keep-alives more often than that."""
+
+
+class EventSourceError(SSEError):
+    """The event source failed for good (the spec's "fail the connection").
+
+    Raised for a status other than 200 and 204, for a content type other than
+    ``text/event-stream``, and when ``max_failures`` attempts in a row failed (the last
+    network error is then the ``__cause__``).
+
+    Attributes:
+        status_code: the HTTP status, or ``None`` when no response was received.
+        content_type: the response's ``Content-Type``, or ``None``.
+        body: the first bytes of the response body (up to 512), or ``b""``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        content_type: str | None = None,
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.content_type = content_type
+        self.body = body
+
+
+def _check_delay(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, not {value}")
+    return float(value)
+
+
+class _Base:
+    """State and policy shared by the sync and async event sources."""
+
+    def __init__(
+        self,
+        url: str | httpx.URL,
+        *,
+        method: str,
+        headers: Mapping[str, str] | None,
+        last_event_id: str,
+        reconnection_time: float,
+        min_backoff: float,
+        max_backoff: float,
+        max_failures: int | None,
+        max_line_size: int | None,
+        max_event_size: int | None,
+        request_kwargs: dict[str, Any],
+    ) -> None:
+        self.url = url
+        self.method = method
+        self._headers = httpx.Headers(headers)
+        if not isinstance(last_event_id, str):
+            raise TypeError("last_event_id must be a str")
+        self._last_event_id = last_event_id
+        self._reconnection_time = _check_delay("reconnection_time", reconnection_time)
+        self._min_backoff = _check_delay("min_backoff", min_backoff)
+        self._max_backoff = max(self._min_backoff, _check_delay("max_backoff", max_backoff))
+        if max_failures is not None and (isinstance(max_failures, bool) or max_failures < 1):
+            raise ValueError(f"max_failures must be >= 1 or None, not {max_failures}")
+        self._max_failures = max_failures
+        self._decoder_options = {"max_line_size": max_line_size, "max_event_size": max_event_size}
+        Decoder(**self._decoder_options)  # validate the limits now
+        self._request_kwargs = request_kwargs
+        self._retry: int | None = None
+        self._failures = 0
+        self._attempts = 0
+        self.ready_state: int = CONNECTING
+        """:data:`CONNECTING`, :data:`OPEN` or :data:`CLOSED`."""
+        self.connections = 0
+        """How many connections were opened (200 with the right content type) so far."""
+        self._pending_error: LimitExceeded | None = None
+        self.last_delay: float | None = None
+        """The delay before the latest reconnection, in seconds (``None`` before any)."""
+
+    @property
+    def last_event_id(self) -> str:
+        """The spec's *last event ID string*: sent as ``Last-Event-ID`` when reconnecting."""
+        return self._last_event_id
+
+    @property
+    def retry(self) -> int | None:
+        """The latest ``retry`` the server sent, in milliseconds (``None`` if none yet)."""
+        return self._retry
+
+    @property
+    def reconnection_time(self) -> float:
+        """Seconds to wait before reconnecting after a drop: the server's ``retry``, if any."""
+        return self._reconnection_time if self._retry is None else self._retry / 1000
+
+    def _next_delay(self) -> float:
+        """The wait before the next attempt (0 before the first)."""
+        if self._attempts == 0:
+            return 0.0
+        delay = self.reconnection_time
+        if self._failures:
+            backoff = min(self._max_backoff, self._min_backoff * 2 ** (self._failures - 1))
+            delay = max(delay, random.uniform(backoff / 2, backoff), self._min_backoff)
+        self.last_delay = delay
+        return delay
+
+    def _request_headers(self) -> httpx.Headers:
+        headers = self._headers.copy()
+        headers["Accept"] = "text/event-stream"
+        headers["Cache-Control"] = "no-store"
+        if self._last_event_id:
+            headers["Last-Event-ID"] = self._last_event_id  # sent as UTF-8
+        return headers
+
+    def _verdict(self, response: httpx.Response) -> str | None:
+        """Check a response: ``None`` to read it, ``""`` to stop (204), else the problem."""
+        if response.status_code == 204:
+            self.ready_state = CLOSED
+            return ""
+        if response.status_code != 200:
+            self.ready_state = CLOSED
+            return "EventSource failed: the status is not 200"
+        if not is_event_stream(response.headers.get("content-type")):
+            self.ready_state = CLOSED
+            return "EventSource failed: the Content-Type is not text/event-stream"
+        self.ready_state = OPEN
+        self.connections += 1
+        return None
+
+    @staticmethod
+    def _failure(response: httpx.Response, problem: str, body: bytes) -> EventSourceError:
+        content_type = response.headers.get("content-type")
+        return EventSourceError(
+            describe_response(
+                response.status_code, response.reason_phrase, content_type, body, problem
+            ),
+            status_code=response.status_code,
+            content_type=content_type,
+            body=body,
+        )
+
+    def _feed(self, decoder: Decoder, chunk: bytes) -> list[Event]:
+        before = decoder.last_event_id
+        try:
+            events = decoder.feed(chunk)
+            error = None
+        except LimitExceeded as exc:
+            events, error = exc.events, exc
+        # The spec sets the last event ID string at every dispatch (also for id-only blocks).
+        if events or decoder.last_event_id != before:
+            self._last_event_id = decoder.last_event_id
+        if decoder.retry is not None:
+            self._retry = decoder.retry
+        if events:
+            self._failures = 0
+        if error is not None:
+            self._pending_error = error
+        return events
+
+    def _attempt_failed(self, delivered: bool, exc: BaseException | None) -> None:
+        self.ready_state = CONNECTING
+        if not delivered:
+            self._failures += 1
+            if self._max_failures is not None and self._failures >= self._max_failures:
+                self.ready_state = CLOSED
+                raise EventSourceError(
+                    f"EventSource gave up after {self._failures} failed attempts in a row"
+                    + (f" (last error: {exc!r})" if exc is not None else "")
+                ) from exc
+
+
+class EventSource(_Base):
+    """A reconnecting event source: iterate it to get :class:`ssecodec.Event` objects.
+
+    Args:
+        url: the stream's URL.
+        client: an ``httpx.Client`` to use (it is not closed here); by default one is made
+            with :data:`DEFAULT_TIMEOUT` and closed by :meth:`close`.
+        method: the HTTP method (``GET``).
+        headers: extra request headers.
+        last_event_id: start as if the stream had given this id (sent as ``Last-Event-ID``).
+        reconnection_time: seconds to wait before reconnecting until the server sends
+            ``retry`` (default 1).
+        min_backoff, max_backoff: bounds of the exponential backoff for failed attempts
+            (default 1 and 30 s); each failure doubles the delay, with jitter.
+        max_failures: raise :class:`EventSourceError` after this many failed attempts in a row
+            (``None``, the default, retries forever like a browser).
+        max_line_size, max_event_size: decoder limits (see :class:`ssecodec.Decoder`).
+        request_kwargs: more arguments for ``client.stream`` (``params``, ``timeout``, ...).
+
+    Iterating yields events until the server answers 204 or :meth:`close` is called; it raises
+    :class:`EventSourceError` on a fatal response, and ``LimitExceeded`` if an event is over a
+    decoder limit. Not thread-safe, except :meth:`close`, which may be called from another
+    thread (the iteration then ends at its next event or chunk).
+    """
+
+    def __init__(
+        self,
+        url: str | httpx.URL,
+        *,
+        client: httpx.Client | None = None,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        last_event_id: str = "",
+        reconnection_time: float = 1.0,
+        min_backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        max_failures: int | None = None,
+        max_line_size: int | None = DEFAULT_MAX_LINE_SIZE,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        **request_kwargs: Any,
+    ) -> None:
+        super().__init__(
+            url,
+            method=method,
+            headers=headers,
+            last_event_id=last_event_id,
+            reconnection_time=reconnection_time,
+            min_backoff=min_backoff,
+            max_backoff=max_backoff,
+            max_failures=max_failures,
+            max_line_size=max_line_size,
+            max_event_size=max_event_size,
+            request_kwargs=request_kwargs,
+        )
+        self._own_client = client is None
+        self._client = httpx.Client(timeout=DEFAULT_TIMEOUT) if client is None else client
+        self._closed = threading.Event()
+        self._response: httpx.Response | None = None
+
+    def __enter__(self) -> EventSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop: no more reconnections; the current response and own client are closed."""
+        self._closed.set()
+        self.ready_state = CLOSED
+        response = self._response
+        if response is not None:
+            with contextlib.suppress(Exception):  # racing the reading thread
+                response.close()
+        if self._own_client and not self._client.is_closed:
+            self._client.close()
+
+    def __iter__(self) -> Iterator[Event]:
+        return self._events()
+
+    def _events(self) -> Iterator[Event]:
+        while not self._closed.is_set():
+            delay = self._next_delay()
+            if delay and self._closed.wait(delay):
+                break
+            self._attempts += 1
+            self.ready_state = CONNECTING
+            delivered = False
+            self._pending_error = None
+            try:
+                with self._client.stream(
+                    self.method,
+                    self.url,
+                    headers=self._request_headers(),
+                    follow_redirects=True,
+                    **self._request_kwargs,
+                ) as response:
+                    self._response = response
+                    problem = self._verdict(response)
+                    if problem == "":
+                        return
+                    if problem is not None:
+                        raise self._failure(response, problem, _read_preview(response))
+                    decoder = Decoder(**self._decoder_options)
+                    for chunk in response.iter_bytes():
+                        events = self._feed(decoder, chunk)
+                        for event in events:
+                            delivered = True
+                            yield event
+                        if self._pending_error is not None:
+                            raise self._pending_error
+                        if self._closed.is_set():
+                            return
+                    decoder.close()  # the unfinished event, if any, is dropped (R23)
+                self._attempt_failed(delivered, None)
+            except httpx.UnsupportedProtocol:
+                self.ready_state = CLOSED
+                raise
+            except httpx.TransportError as exc:
+                if self._closed.is_set():
+                    break
+                self._attempt_failed(delivered, exc)
+            finally:
+                self._response = None
+        self.ready_state = CLOSED
+
+
+class AsyncEventSource(_Base):
+    """The asyncio twin of :class:`EventSource`, over an ``httpx.AsyncClient``.
+
+    Same arguments (``client`` is an ``httpx.AsyncClient``); use ``async for`` and
+    ``async with``, and ``await source.aclose()``.
+    """
+
+    def __init__(
+        self,
+        url: str | httpx.URL,
+        *,
+        client: httpx.AsyncClient | None = None,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        last_event_id: str = "",
+        reconnection_time: float = 1.0,
+        min_backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        max_failures: int | None = None,
+        max_line_size: int | None = DEFAULT_MAX_LINE_SIZE,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        **request_kwargs: Any,
+    ) -> None:
+        super().__init__(
+            url,
+            method=method,
+            headers=headers,
+            last_event_id=last_event_id,
+            reconnection_time=reconnection_time,
+            min_backoff=min_backoff,
+            max_backoff=max_backoff,
+            max_failures=max_failures,
+            max_line_size=max_line_size,
+            max_event_size=max_event_size,
+            request_kwargs=request_kwargs,
+        )
+        self._own_client = client is None
+        self._client = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else client
+        self._closed_flag = False
+        self._closed_event: asyncio.Event | None = None
+        self._generator: AsyncGenerator[Event, None] | None = None
+
+    async def __aenter__(self) -> AsyncEventSource:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop: no more reconnections; the current response and own client are closed."""
+        self._closed_flag = True
+        self.ready_state = CLOSED
+        if self._closed_event is not None:
+            self._closed_event.set()
+        generator = self._generator
+        if generator is not None:
+            with contextlib.suppress(RuntimeError):  # being iterated by another task
+                await generator.aclose()
+        if self._own_client and not self._client.is_closed:
+            await self._client.aclose()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        self._generator = self._events()
+        return self._generator
+
+    async def _sleep(self, delay: float) -> bool:
+        """Wait ``delay`` seconds; True if closed meanwhile."""
+        if self._closed_event is None:
+            self._closed_event = asyncio.Event()
+            if self._closed_flag:
+                self._closed_event.set()
+        try:
+            await asyncio.wait_for(self._closed_event.wait(), delay)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def _events(self) -> AsyncGenerator[Event, None]:
+        while not self._closed_flag:
+            delay = self._next_delay()
+            if delay and await self._sleep(delay):
+                break
+            self._attempts += 1
+            self.ready_state = CONNECTING
+            delivered = False
+            self._pending_error = None
+            try:
+                async with self._client.stream(
+                    self.method,
+                    self.url,
+                    headers=self._request_headers(),
+                    follow_redirects=True,
+                    **self._request_kwargs,
+                ) as response:
+                    problem = self._verdict(response)
+                    if problem == "":
+                        return
+                    if problem is not None:
+                        raise self._failure(response, problem, await _aread_preview(response))
+                    decoder = Decoder(**self._decoder_options)
+                    chunks = response.aiter_bytes()
+                    try:
+                        async for chunk in chunks:
+                            events = self._feed(decoder, chunk)
+                            for event in events:
+                                delivered = True
+                                yield event
+                            if self._pending_error is not None:
+                                raise self._pending_error
+                            if self._closed_flag:
+                                return
+                    finally:
+                        await chunks.aclose()  # type: ignore[attr-defined]
+                    decoder.close()  # the unfinished event, if any, is dropped (R23)
+                self._attempt_failed(delivered, None)
+            except httpx.UnsupportedProtocol:
+                self.ready_state = CLOSED
+                raise
+            except httpx.TransportError as exc:
+                if self._closed_flag:
+                    break
+                self._attempt_failed(delivered, exc)
+        self.ready_state = CLOSED
+
