@@ -61,7 +61,7 @@ def _limit(text: str) -> int | None:
 def _open_input(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer
-    return open(path, "rb")  # noqa: SIM115 - closed by the caller
+    return open(path, "rb")
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

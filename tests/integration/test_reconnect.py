@@ -1,0 +1,227 @@
+"""ssecodec.client: the reconnecting EventSource against real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import time
+
+import httpx
+import pytest
+import sseapps
+
+from ssecodec import Event
+from ssecodec.client import (
+    CLOSED,
+    CONNECTING,
+    AsyncEventSource,
+    EventSource,
+    EventSourceError,
+)
+
+FAST = {"reconnection_time": 0.01, "min_backoff": 0.01, "max_backoff": 0.05}
+TOTAL, CUT_EVERY = 100, 5  # 20 connections cut mid-stream, then a clean end and a 204
+
+
+def expected_resume() -> list[tuple[str, str, str | None]]:
+    return [
+        ("resume", f"event {i} ✓ ünïcødé\nsecond line", str(i)) for i in range(1, TOTAL + 1)
+    ]
+
+
+def check_resume(events: list[Event], probe: sseapps.Probe) -> None:
+    got = [(e.event, e.data, e.id) for e in events]
+    assert got == expected_resume()  # every event once, in order, nothing glued or partial
+    # 20 cut connections + the one that ends cleanly + the 204.
+    assert probe.connections == TOTAL // CUT_EVERY + 1
+    assert probe.last_event_ids[0] is None
+    assert probe.last_event_ids[1:] == [str(i) for i in range(CUT_EVERY, TOTAL + 1, CUT_EVERY)]
+
+
+@pytest.mark.parametrize("server", ["starlette", "fastapi", "aiohttp"])
+def test_drop_and_resume_sync(request: pytest.FixtureRequest, server: str, token: str) -> None:
+    url = request.getfixturevalue(f"{server}_server").url
+    probe = sseapps.PROBES[token]
+    with EventSource(
+        f"{url}/resume?token={token}&total={TOTAL}&cut_every={CUT_EVERY}", **FAST
+    ) as source:
+        events = list(source)
+        assert source.ready_state == CLOSED
+        assert source.last_event_id == str(TOTAL)
+        assert source.retry == 10
+        assert source.connections == TOTAL // CUT_EVERY
+    check_resume(events, probe)
+
+
+@pytest.mark.parametrize("server", ["starlette", "aiohttp"])
+def test_drop_and_resume_async(request: pytest.FixtureRequest, server: str, token: str) -> None:
+    url = request.getfixturevalue(f"{server}_server").url
+    probe = sseapps.PROBES[token]
+
+    async def main() -> list[Event]:
+        async with AsyncEventSource(
+            f"{url}/resume?token={token}&total={TOTAL}&cut_every={CUT_EVERY}", **FAST
+        ) as source:
+            events = [event async for event in source]
+            assert source.ready_state == CLOSED
+            assert source.last_event_id == str(TOTAL)
+            return events
+
+    check_resume(asyncio.run(main()), probe)
+
+
+def test_honours_server_retry(starlette_server: object, token: str) -> None:
+    url = f"{starlette_server.url}/retry?token={token}&ms=300&times=3"  # type: ignore[attr-defined]
+    probe = sseapps.PROBES[token]
+    # Without the server's retry it would wait 30 s; the test would time out.
+    with EventSource(url, reconnection_time=30, min_backoff=30, max_backoff=60) as source:
+        events = list(source)
+        assert source.retry == 300
+        assert source.reconnection_time == 0.3
+    assert [e.data for e in events] == ["connection 1", "connection 2", "connection 3"]
+    gaps = [b - a for a, b in zip(probe.connected_at, probe.connected_at[1:], strict=False)]
+    assert len(gaps) == 3
+    assert all(0.29 <= gap < 5 for gap in gaps), gaps
+    assert probe.last_event_ids == [None, "1", "2", "3"]
+
+
+def test_reconnection_time_without_retry(starlette_server: object, token: str) -> None:
+    url = f"{starlette_server.url}/retry?token={token}&times=2"  # type: ignore[attr-defined]
+    probe = sseapps.PROBES[token]
+    with EventSource(url, reconnection_time=0.2, min_backoff=30) as source:
+        assert len(list(source)) == 2
+        assert source.retry is None
+    gaps = [b - a for a, b in zip(probe.connected_at, probe.connected_at[1:], strict=False)]
+    assert all(0.19 <= gap < 5 for gap in gaps), gaps
+
+
+def test_sends_initial_last_event_id(starlette_server: object, token: str) -> None:
+    url = f"{starlette_server.url}/resume?token={token}&total=3&cut_every=10"  # type: ignore[attr-defined]
+    probe = sseapps.PROBES[token]
+    with EventSource(url, last_event_id="1", **FAST) as source:
+        assert [e.id for e in source] == ["2", "3"]
+    assert probe.last_event_ids == ["1", "3"]
+
+
+def test_stops_on_204(server_url: str) -> None:
+    with EventSource(f"{server_url}/nocontent", **FAST) as source:
+        assert list(source) == []
+        assert source.ready_state == CLOSED
+        assert source.connections == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "body"),
+    [
+        ("/status?code=500", 500, "server says no"),
+        ("/wrong", 404, "<html><body>Not here"),
+        ("/plain", 200, "just text"),
+    ],
+)
+def test_fails_on_bad_response(server_url: str, path: str, status: int, body: str) -> None:
+    with EventSource(server_url + path, **FAST) as source, pytest.raises(
+        EventSourceError
+    ) as info:
+        list(source)
+    assert info.value.status_code == status
+    assert body in str(info.value) and f"HTTP {status}" in str(info.value)
+    assert info.value.body.decode().startswith(body)
+    assert source.ready_state == CLOSED
+
+
+def test_async_fails_on_bad_response(server_url: str) -> None:
+    async def main() -> None:
+        async with AsyncEventSource(server_url + "/wrong", **FAST) as source:
+            with pytest.raises(EventSourceError, match="Not here") as info:
+                async for _ in source:
+                    pass
+            assert info.value.status_code == 404
+
+    asyncio.run(main())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_backoff_on_failures_then_gives_up() -> None:
+    url = f"http://127.0.0.1:{free_port()}/"  # nothing listens: connection refused
+    began = time.monotonic()
+    with EventSource(
+        url, reconnection_time=0.01, min_backoff=0.05, max_backoff=0.2, max_failures=5
+    ) as source:
+        with pytest.raises(EventSourceError, match="5 failed attempts") as info:
+            list(source)
+        assert isinstance(info.value.__cause__, httpx.ConnectError)
+    # Waits before attempts 2..5: at least 0.05 + 0.05 + 0.1 + 0.1 (jitter keeps half).
+    assert time.monotonic() - began >= 0.3
+
+
+def test_async_backoff_gives_up() -> None:
+    url = f"http://127.0.0.1:{free_port()}/"
+
+    async def main() -> None:
+        async with AsyncEventSource(url, max_failures=3, **FAST) as source:
+            with pytest.raises(EventSourceError, match="3 failed attempts"):
+                async for _ in source:
+                    pass
+
+    asyncio.run(main())
+
+
+def test_backoff_schedule() -> None:
+    random.seed(1234)
+    source = EventSource("http://127.0.0.1:1/", reconnection_time=0.5)
+    try:
+        source._attempts = 1
+        delays = []
+        for failures in range(1, 10):
+            source._failures = failures
+            delays.append(source._next_delay())
+        bounds = [min(30.0, 2.0 ** (n - 1)) for n in range(1, 10)]
+        for delay, bound in zip(delays, bounds, strict=True):
+            assert max(1.0, bound / 2) <= delay <= bound
+        assert delays[-1] >= 15.0  # capped at 30 s, with jitter
+        source._failures = 0
+        assert source._next_delay() == 0.5  # a drop after events: the reconnection time
+        source._retry = 4000
+        assert source._next_delay() == 4.0  # the server's retry wins
+        source._failures = 1
+        assert source._next_delay() == 4.0  # never less than the reconnection time
+    finally:
+        source.close()
+
+
+def test_close_from_another_thread(starlette_server: object, token: str) -> None:
+    import threading
+
+    url = f"{starlette_server.url}/infinite?token={token}&interval=0.05"  # type: ignore[attr-defined]
+    source = EventSource(url, **FAST)
+    got = []
+    timer = threading.Timer(0.5, source.close)
+    timer.start()
+    try:
+        for event in source:
+            got.append(event)
+    except httpx.HTTPError:  # the response was closed under the reading thread
+        pass
+    finally:
+        timer.join()
+    assert got
+    assert source.ready_state == CLOSED
+    assert sseapps.PROBES[token].finished.wait(5)
+
+
+def test_validation() -> None:
+    with pytest.raises(ValueError, match="min_backoff"):
+        EventSource("http://x/", min_backoff=-1)
+    with pytest.raises(ValueError, match="max_failures"):
+        EventSource("http://x/", max_failures=0)
+    with pytest.raises(ValueError, match="max_line_size"):
+        EventSource("http://x/", max_line_size=0)
+    source = EventSource("http://x/")
+    assert source.ready_state == CONNECTING
+    source.close()
