@@ -31,6 +31,11 @@ from ._numbers import format_retry, parse_retry
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t* size) except NULL
     const Py_ssize_t PY_SSIZE_T_MAX
+    ctypedef unsigned char Py_UCS1
+    ctypedef unsigned short Py_UCS2
+    ctypedef unsigned int Py_UCS4
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    void* PyUnicode_DATA(object unicode)
 
 
 __all__ = [
@@ -156,6 +161,186 @@ def _rebuild_event(data, event, id, retry):
 
 
 # --------------------------------------------------------------------------------------------
+# UTF-8 to str
+#
+# CPython's PyUnicode_DecodeUTF8 starts every string as ASCII and widens (copying) at the first
+# character that does not fit, which makes a 250-byte JSON payload with one emoji cost several
+# times an ASCII one. _decode measures the string first (validating it, counting characters and
+# finding the widest one), then writes it once at its final width. Anything that is not
+# well-formed UTF-8 goes to PyUnicode_DecodeUTF8 with "replace", which defines the result (R3).
+
+cdef Py_ssize_t _SHORT_TEXT = 16  # below this, PyUnicode_DecodeUTF8 is as fast
+
+
+cdef inline Py_ssize_t _ascii_prefix(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """Length of the leading run of ASCII bytes."""
+    cdef Py_ssize_t i = 0
+    cdef unsigned long long word
+    while i + 8 <= n:
+        memcpy(&word, p + i, 8)
+        if word & 0x8080808080808080ULL:
+            break
+        i += 8
+    while i < n and p[i] < 0x80:
+        i += 1
+    return i
+
+
+cdef inline bint _is_cont(unsigned char c) noexcept nogil:
+    return (c & 0xC0) == 0x80
+
+
+cdef Py_ssize_t _measure_utf8(const unsigned char* p, Py_ssize_t n, Py_ssize_t i,
+                              Py_UCS4* maxchar) noexcept nogil:
+    """Count the characters of p[:n] (the first i bytes being ASCII) and store the largest code
+    point in maxchar; return -1 if the bytes are not well-formed UTF-8 (Unicode Table 3-7)."""
+    cdef Py_ssize_t chars = i
+    cdef Py_UCS4 top = 0x7F
+    cdef Py_UCS4 cp
+    cdef unsigned char c, c1
+    cdef Py_ssize_t run
+    while i < n:
+        c = p[i]
+        if c < 0x80:
+            run = _ascii_prefix(p + i, n - i)
+            i += run
+            chars += run
+            continue
+        elif c < 0xC2:
+            return -1
+        elif c < 0xE0:
+            if i + 1 >= n or not _is_cont(p[i + 1]):
+                return -1
+            cp = ((c & 0x1F) << 6) | (p[i + 1] & 0x3F)
+            i += 2
+        elif c < 0xF0:
+            if i + 2 >= n:
+                return -1
+            c1 = p[i + 1]
+            if c == 0xE0:
+                if c1 < 0xA0 or c1 > 0xBF:
+                    return -1
+            elif c == 0xED:
+                if c1 < 0x80 or c1 > 0x9F:  # UTF-16 surrogates are not characters
+                    return -1
+            elif not _is_cont(c1):
+                return -1
+            if not _is_cont(p[i + 2]):
+                return -1
+            cp = ((c & 0x0F) << 12) | ((c1 & 0x3F) << 6) | (p[i + 2] & 0x3F)
+            i += 3
+        elif c < 0xF5:
+            if i + 3 >= n:
+                return -1
+            c1 = p[i + 1]
+            if c == 0xF0:
+                if c1 < 0x90 or c1 > 0xBF:
+                    return -1
+            elif c == 0xF4:
+                if c1 < 0x80 or c1 > 0x8F:
+                    return -1
+            elif not _is_cont(c1):
+                return -1
+            if not _is_cont(p[i + 2]) or not _is_cont(p[i + 3]):
+                return -1
+            cp = 0x10000  # any 4-byte character needs the widest kind
+            i += 4
+        else:
+            return -1
+        if c >= 0x80 and cp > top:
+            top = cp
+        chars += 1
+    maxchar[0] = top
+    return chars
+
+
+cdef inline void _widen2(Py_UCS2* out, const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(n):
+        out[k] = p[k]
+
+
+cdef inline void _widen4(Py_UCS4* out, const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(n):
+        out[k] = p[k]
+
+
+cdef str _decode(const char* s, Py_ssize_t n):
+    """Decode UTF-8 bytes to str exactly as bytes.decode("utf-8", "replace") does."""
+    cdef const unsigned char* p = <const unsigned char*>s
+    cdef Py_ssize_t ascii, chars, i, j, run
+    cdef Py_UCS4 maxchar = 0
+    cdef Py_UCS4 cp
+    cdef unsigned char c
+    cdef Py_UCS1* out1
+    cdef Py_UCS2* out2
+    cdef Py_UCS4* out4
+    cdef str text
+    if n < _SHORT_TEXT:
+        return PyUnicode_DecodeUTF8(s, n, "replace")
+    ascii = _ascii_prefix(p, n)
+    if ascii == n:
+        text = PyUnicode_New(n, 0x7F)
+        memcpy(PyUnicode_DATA(text), s, <size_t>n)
+        return text
+    chars = _measure_utf8(p, n, ascii, &maxchar)
+    if chars < 0:
+        return PyUnicode_DecodeUTF8(s, n, "replace")
+    text = PyUnicode_New(chars, maxchar)
+    if maxchar < 0x100:
+        out1 = <Py_UCS1*>PyUnicode_DATA(text)
+        memcpy(out1, s, <size_t>ascii)
+        i = ascii
+        j = ascii
+        while i < n:
+            c = p[i]
+            if c < 0x80:
+                run = _ascii_prefix(p + i, n - i)
+                memcpy(out1 + j, p + i, <size_t>run)
+                i += run
+                j += run
+            else:  # only C2/C3 lead bytes give code points below 0x100
+                out1[j] = <Py_UCS1>(((c & 0x1F) << 6) | (p[i + 1] & 0x3F))
+                i += 2
+                j += 1
+        return text
+    if maxchar < 0x10000:
+        out2 = <Py_UCS2*>PyUnicode_DATA(text)
+    else:
+        out4 = <Py_UCS4*>PyUnicode_DATA(text)
+    i = 0
+    j = 0
+    while i < n:
+        c = p[i]
+        if c < 0x80:
+            run = _ascii_prefix(p + i, n - i)
+            if maxchar < 0x10000:
+                _widen2(out2 + j, p + i, run)
+            else:
+                _widen4(out4 + j, p + i, run)
+            i += run
+            j += run
+            continue
+        elif c < 0xE0:
+            cp = ((c & 0x1F) << 6) | (p[i + 1] & 0x3F)
+            i += 2
+        elif c < 0xF0:
+            cp = ((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F)
+            i += 3
+        else:
+            cp = ((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) \
+                | (p[i + 3] & 0x3F)
+            i += 4
+        if maxchar < 0x10000:
+            out2[j] = <Py_UCS2>cp
+        else:
+            out4[j] = cp
+        j += 1
+    return text
+
+
+# --------------------------------------------------------------------------------------------
 # Growable byte buffer (owned by a Decoder)
 
 
@@ -276,6 +461,10 @@ cdef class Decoder:
         event_limit = check_limit("max_event_size", max_event_size)
         self._max_line_size = -1 if line_limit is None else min(line_limit, <object>PY_SSIZE_T_MAX)
         self._max_event_size = -1 if event_limit is None else min(event_limit, <object>PY_SSIZE_T_MAX)
+        # __init__ may be called again on a used decoder: start from a clean stream, as the
+        # Python twin does (stale bytes would otherwise leak into the next line or event).
+        _buf_free(&self._line)
+        _buf_free(&self._data)
         self._bom_prefix = b""
         self._pending_cr = False
         self._skip_line = False
@@ -297,18 +486,22 @@ cdef class Decoder:
         _buf_free(&self._line)
         _buf_free(&self._data)
 
+    # The getters lock too: on free-threaded builds, reading an object field while another
+    # thread's feed() replaces (and frees) it would be a use-after-free.
     @property
     def last_event_id(self):
         """The last event ID string as of the latest blank line (R18); ``""`` if none.
 
         This is what a reconnecting client sends as ``Last-Event-ID``.
         """
-        return self._last_event_id
+        with cython.critical_section(self):
+            return self._last_event_id
 
     @property
     def retry(self):
         """The latest valid ``retry`` value seen (R16), in milliseconds; ``None`` if none."""
-        return self._retry
+        with cython.critical_section(self):
+            return self._retry
 
     @cython.critical_section
     def feed(self, data):
@@ -468,6 +661,7 @@ cdef class Decoder:
         if self._violation is None:
             self._violation = (limit_name, limit, size)
         self._reset_block()
+        _buf_clear(&self._data)  # the dropped event's bytes: give a large buffer back now
         self._discarding = True
         return 0
 
@@ -584,9 +778,9 @@ cdef class Decoder:
             return 0
         if self._data_lines:  # R19: no data line since the last dispatch -> no event
             if self._has_ref:
-                data = PyUnicode_DecodeUTF8(self._ref, self._ref_len, "replace")
+                data = _decode(self._ref, self._ref_len)
             else:
-                data = PyUnicode_DecodeUTF8(self._data.ptr, self._data.size, "replace")
+                data = _decode(self._data.ptr, self._data.size)
             events.append(_make_event(  # R20 (joined without a final LF), R21
                 data,
                 self._event_type if self._event_type else _MESSAGE,
