@@ -23,9 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
 import threading
 import weakref
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -58,13 +58,10 @@ DEFAULT_PING: Final = 15.0
 DEFAULT_SEND_TIMEOUT: Final = 30.0
 PING_COMMENT: Final = encode_comment("ping")
 _HIGH_WATER: Final = 64 * 1024  # bytes the producer may run ahead; caps one coalesced write
+_LOW_WATER: Final = _HIGH_WATER // 2  # a waiting producer resumes below this
 _CLEANUP_TIMEOUT: Final = 5.0  # how long to wait for a cancelled producer's cleanup
 _FIELDS: Final = frozenset({"data", "event", "id", "retry", "comment"})
 
-if sys.version_info >= (3, 11):
-    _timeout = asyncio.timeout
-else:  # pragma: no cover - Python 3.10
-    _timeout = None
 
 
 class SendTimeout(SSEError, TimeoutError):
@@ -220,7 +217,7 @@ class EventStream:
         # Shared with the producer thread; guarded by _lock.
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
-        self._chunks: list[bytes] = []
+        self._chunks: deque[bytes] = deque()
         self._size = 0
         self._finished = False
         self._error: BaseException | None = None
@@ -233,6 +230,10 @@ class EventStream:
         self._client_gone = False
         self._close_requested = False
         self._final: bytes | None = None
+        self._writer: asyncio.Task[Any] | None = None
+        self._send_started: float | None = None
+        self._timed_out = False
+        self._watchdog_handle: asyncio.TimerHandle | None = None
         self.sends = 0
         """How many writes this stream made (keep-alives included); for measurements."""
 
@@ -303,7 +304,7 @@ class EventStream:
             for item in iterator:
                 if self._put(to_bytes(item)):
                     with self._lock:
-                        while self._size >= _HIGH_WATER and not self._stop:
+                        while self._size >= _LOW_WATER and not self._stop:
                             self._room.wait()
                 if self._stop:
                     break
@@ -338,35 +339,58 @@ class EventStream:
         wake.clear()
         with self._lock:
             if self._coalesce or len(self._chunks) <= 1:
-                chunks = self._chunks
-                self._chunks = []
+                chunks = list(self._chunks)
+                self._chunks.clear()
                 self._size = 0
             else:
-                chunks = [self._chunks.pop(0)]
+                chunks = [self._chunks.popleft()]
                 self._size -= len(chunks[0])
                 wake.set()
             finished = self._finished and not self._chunks
             error = self._error if finished else None
-            self._room.notify_all()
-        self._room_async.set()
+            room = self._size < _LOW_WATER
+            if room:
+                self._room.notify_all()
+        if room:
+            self._room_async.set()
         return chunks, finished, error
 
     async def _send(self, send: Callable[[bytes], Awaitable[object]], data: bytes) -> None:
+        # The send timeout is kept by a watchdog timer (_watchdog), not by a timeout context
+        # per write: that would cost more than the write itself when writes are small.
         self.sends += 1
+        assert self._loop is not None
+        self._send_started = self._loop.time()
         try:
-            if self._send_timeout is None:
-                await send(data)
-            elif _timeout is not None:
-                async with _timeout(self._send_timeout):
-                    await send(data)
-            else:  # pragma: no cover - Python 3.10
-                await asyncio.wait_for(send(data), self._send_timeout)
-        except asyncio.TimeoutError:
+            await send(data)
+        except asyncio.CancelledError:
+            if not self._timed_out:
+                raise
+            task = asyncio.current_task()
+            uncancel = getattr(task, "uncancel", None)  # Python >= 3.11
+            if uncancel is not None:
+                uncancel()
             raise SendTimeout(
                 f"sending to the client took over {self._send_timeout:g} s"
             ) from None
         except OSError as exc:  # the transport is gone (aiohttp, ASGI spec >= 2.4)
             raise _ClientGone from exc
+        finally:
+            self._send_started = None
+
+    def _watchdog(self) -> None:
+        """Cancel the writer when one write has taken longer than ``send_timeout``."""
+        loop, timeout, writer = self._loop, self._send_timeout, self._writer
+        if loop is None or timeout is None or writer is None or writer.done():
+            return
+        started = self._send_started
+        now = loop.time()
+        if started is not None and now - started >= timeout:
+            self._timed_out = True
+            writer.cancel()
+            return
+        wait = timeout if started is None else started + timeout - now
+        self._watchdog_handle = loop.call_later(max(wait, 0.01), self._watchdog)
 
     async def _write_loop(self, send: Callable[[bytes], Awaitable[object]]) -> BaseException | None:
         """Write until the producer is done (returns its error) or the client leaves."""
@@ -457,6 +481,9 @@ class EventStream:
         self._loop_thread = threading.get_ident()
         self._wake = asyncio.Event()
         self._room_async = asyncio.Event()
+        self._writer = asyncio.current_task()
+        if self._send_timeout is not None:
+            self._watchdog_handle = loop.call_later(self._send_timeout, self._watchdog)
         if self._group is not None:
             self._group.add(self)
         producer = self._start_producer(loop)
@@ -476,6 +503,8 @@ class EventStream:
         except _ClientGone:
             return False
         finally:
+            if self._watchdog_handle is not None:
+                self._watchdog_handle.cancel()
             if watcher is not None:
                 watcher.cancel()
                 await asyncio.wait({watcher}, timeout=_CLEANUP_TIMEOUT)

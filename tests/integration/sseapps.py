@@ -386,6 +386,12 @@ def fastapi_app() -> Any:
 
     app = FastAPI()
 
+    @app.middleware("http")  # a BaseHTTPMiddleware, as real apps have: streams go through it
+    async def add_header(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["x-middleware"] = "yes"
+        return response
+
     @app.get("/numbers")
     async def get_numbers(n: int = 10, mode: str = "async", token: str = "") -> Response:
         answer = route("/numbers", {"n": str(n), "mode": mode}, {})
