@@ -23,7 +23,6 @@ Two producers: a list (``list``), and an async generator that awaits nothing bet
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
