@@ -367,9 +367,11 @@ class EventSource(_Base):
             except httpx.UnsupportedProtocol:
                 self.ready_state = CLOSED
                 raise
-            except httpx.TransportError as exc:
-                if self._closed.is_set():
+            except (httpx.TransportError, httpx.StreamError) as exc:
+                if self._closed.is_set():  # close() from another thread closed the response
                     break
+                if not isinstance(exc, httpx.TransportError):
+                    raise
                 self._attempt_failed(delivered, exc)
             finally:
                 self._response = None

@@ -204,10 +204,8 @@ def test_close_from_another_thread(starlette_server: object, token: str) -> None
     timer = threading.Timer(0.5, source.close)
     timer.start()
     try:
-        for event in source:
+        for event in source:  # ends quietly when close() is called from another thread
             got.append(event)
-    except httpx.HTTPError:  # the response was closed under the reading thread
-        pass
     finally:
         timer.join()
     assert got
