@@ -348,6 +348,7 @@ cdef struct ByteBuf:
     char* ptr
     Py_ssize_t size
     Py_ssize_t cap
+    Py_ssize_t limit  # the decoder's limit for this buffer: doubling stops there (0: none)
 
 
 cdef int _buf_reserve(ByteBuf* buf, Py_ssize_t extra) except -1:
@@ -359,6 +360,8 @@ cdef int _buf_reserve(ByteBuf* buf, Py_ssize_t extra) except -1:
     cap = buf.cap * 2 if buf.cap else 256
     if cap < need:
         cap = need
+    if buf.limit and cap > buf.limit >= need:
+        cap = buf.limit  # the decoder refuses more than this: do not allocate up to twice it
     ptr = <char*>PyMem_Realloc(buf.ptr, <size_t>cap)
     if ptr == NULL:
         raise MemoryError()
@@ -455,7 +458,10 @@ cdef class Decoder:
         self._data.ptr = NULL
         self._data.size = 0
         self._data.cap = 0
+        self._line.limit = 0
+        self._data.limit = 0
 
+    @cython.critical_section  # __init__ may be called again: it frees the buffers
     def __init__(self, *, max_line_size=DEFAULT_MAX_LINE_SIZE, max_event_size=DEFAULT_MAX_EVENT_SIZE):
         line_limit = check_limit("max_line_size", max_line_size)
         event_limit = check_limit("max_event_size", max_event_size)
@@ -465,6 +471,8 @@ cdef class Decoder:
         # Python twin does (stale bytes would otherwise leak into the next line or event).
         _buf_free(&self._line)
         _buf_free(&self._data)
+        self._line.limit = max(self._max_line_size, 0)
+        self._data.limit = max(self._max_event_size, 0)
         self._bom_prefix = b""
         self._pending_cr = False
         self._skip_line = False

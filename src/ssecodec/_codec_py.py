@@ -193,13 +193,11 @@ class Decoder:
         "_block_retry",
         "_closed",
         "_data",
-        "_data_size",
         "_discarding",
         "_event_type",
         "_id_buffer",
         "_last_event_id",
-        "_line_len",
-        "_line_parts",
+        "_line",
         "_max_event_size",
         "_max_line_size",
         "_pending_cr",
@@ -218,13 +216,15 @@ class Decoder:
         self._max_event_size = check_limit("max_event_size", max_event_size)
         # Bytes seen so far that may still turn out to be a leading BOM; None once decided (R2).
         self._bom_prefix: bytes | None = b""
-        self._line_parts: list[bytes] = []  # the unfinished line, across chunk ends
-        self._line_len = 0
+        # The unfinished line, across chunk ends. A bytearray, not a list of the chunks' slices:
+        # with tiny chunks a list costs ~60 bytes of objects per byte kept.
+        self._line = bytearray()
         self._pending_cr = False  # the last chunk ended in CR: a leading LF is its pair (R7)
         self._skip_line = False  # the unfinished line is over the limit: drop its bytes
         self._discarding = False  # drop every line up to the next blank line
-        self._data: list[bytes] = []  # the data buffer, one raw value per data line
-        self._data_size = 0
+        # The data buffer (R14): each data value followed by LF, as raw bytes. Its length is what
+        # max_event_size counts; a bytearray keeps memory at that size even for tiny lines.
+        self._data = bytearray()
         self._event_type = ""
         self._id_buffer = ""
         self._last_event_id = ""
@@ -312,8 +312,7 @@ class Decoder:
         ``feed``); it is a list so that callers can treat it like ``feed``. Idempotent.
         """
         self._closed = True
-        self._line_parts = []
-        self._line_len = 0
+        self._line = bytearray()
         self._skip_line = False
         self._discarding = False
         self._pending_cr = False
@@ -323,34 +322,35 @@ class Decoder:
     def _keep_partial_line(self, buf: bytes, start: int, end: int) -> None:
         if self._skip_line:
             return
-        size = self._line_len + (end - start)
+        size = len(self._line) + (end - start)
         limit = self._max_line_size
         if limit is not None and size > limit:
             self._violate("max_line_size", limit, size)
             self._skip_line = True
+            self._line = bytearray()  # its bytes are dropped: free them now, not at its end
             return
-        self._line_parts.append(buf[start:end])
-        self._line_len = size
+        self._line += memoryview(buf)[start:end]
 
     def _take_line(self, buf: bytes, start: int, end: int) -> bytes | None:
         """Return the finished line (joined with any part from earlier chunks), or None if it
         is dropped for being over the limit."""
+        partial = self._line
         skip = self._skip_line
         if not skip:
-            size = self._line_len + (end - start)
+            size = len(partial) + (end - start)
             limit = self._max_line_size
             if limit is not None and size > limit:
                 self._violate("max_line_size", limit, size)
                 skip = True
-        parts = self._line_parts
-        self._line_parts = []
-        self._line_len = 0
         self._skip_line = False
+        if partial:
+            self._line = bytearray()
+            if skip:
+                return None
+            partial += memoryview(buf)[start:end]
+            return bytes(partial)
         if skip:
             return None
-        if parts:
-            parts.append(buf[start:end])
-            return b"".join(parts)
         return buf[start:end]
 
     def _violate(self, limit_name: str, limit: int, size: int) -> None:
@@ -360,8 +360,7 @@ class Decoder:
         self._discarding = True
 
     def _reset_block(self) -> None:
-        self._data = []
-        self._data_size = 0
+        self._data = bytearray()
         self._event_type = ""
         self._block_retry = None
 
@@ -383,13 +382,13 @@ class Decoder:
         # R13-R17: names are compared literally; bytes equal b"data" exactly when the decoded
         # name equals "data", since invalid UTF-8 never decodes to ASCII.
         if name == b"data":  # R14
-            size = self._data_size + len(value) + 1
+            size = len(self._data) + len(value) + 1
             limit = self._max_event_size
             if limit is not None and size > limit:
                 self._violate("max_event_size", limit, size)
                 return
-            self._data.append(value)
-            self._data_size = size
+            self._data += value
+            self._data.append(_LF)
         elif name == b"event":  # R13
             self._event_type = value.decode("utf-8", "replace")
         elif name == b"id":  # R15
@@ -409,8 +408,8 @@ class Decoder:
             self._reset_block()
             return
         if self._data:  # R19: no data line since the last dispatch -> no event
-            # R20: joining with LF is the buffer without its final LF.
-            data = b"\n".join(self._data).decode("utf-8", "replace")
+            # R20: the buffer always ends in LF here; remove that one LF.
+            data = self._data[:-1].decode("utf-8", "replace")
             events.append(
                 _make_event(
                     data, self._event_type or "message", self._last_event_id, self._block_retry
