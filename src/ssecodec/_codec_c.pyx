@@ -25,7 +25,7 @@ from libc.string cimport memchr, memcmp, memcpy
 from ._errors import LimitExceeded, SSEError, limit_exceeded
 from ._json import loads as _json_loads
 from ._limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, check_limit
-from ._numbers import format_retry, parse_retry
+from ._numbers import format_retry, int_repr, parse_retry
 
 
 cdef extern from "Python.h":
@@ -119,7 +119,7 @@ cdef class Event:
     def __repr__(self):
         return (
             f"Event(data={self.data!r}, event={self.event!r}, id={self.id!r}, "
-            f"retry={self.retry!r})"
+            f"retry={int_repr(self.retry)})"
         )
 
     def __reduce__(self):
@@ -175,7 +175,15 @@ cdef Py_ssize_t _SHORT_TEXT = 16  # below this, PyUnicode_DecodeUTF8 is as fast
 cdef inline Py_ssize_t _ascii_prefix(const unsigned char* p, Py_ssize_t n) noexcept nogil:
     """Length of the leading run of ASCII bytes."""
     cdef Py_ssize_t i = 0
-    cdef unsigned long long word
+    cdef unsigned long long word, w1, w2, w3
+    while i + 32 <= n:
+        memcpy(&word, p + i, 8)
+        memcpy(&w1, p + i + 8, 8)
+        memcpy(&w2, p + i + 16, 8)
+        memcpy(&w3, p + i + 24, 8)
+        if (word | w1 | w2 | w3) & 0x8080808080808080ULL:
+            break
+        i += 32
     while i + 8 <= n:
         memcpy(&word, p + i, 8)
         if word & 0x8080808080808080ULL:
@@ -437,6 +445,7 @@ cdef class Decoder:
     # The data buffer. Values are stored joined by LF (no trailing LF). While an event's only
     # data line lies inside the chunk being fed, it is referenced in place (_ref) instead.
     cdef ByteBuf _data
+    cdef Py_ssize_t _data_start  # the data begin here in _data (after a line buffer swap)
     cdef Py_ssize_t _data_lines
     cdef Py_ssize_t _data_size  # sum of len(value) + 1 over the data lines
     cdef const char* _ref
@@ -480,6 +489,7 @@ cdef class Decoder:
         self._closed = False
         self._data_lines = 0
         self._data_size = 0
+        self._data_start = 0
         self._has_ref = False
         self._event_type = _EMPTY
         self._event_type_raw = b""
@@ -678,6 +688,7 @@ cdef class Decoder:
         self._data_size = 0
         self._has_ref = False
         self._data.size = 0
+        self._data_start = 0
         if self._event_type is not _EMPTY:
             self._event_type = _EMPTY
         if self._block_retry is not None:
@@ -731,7 +742,11 @@ cdef class Decoder:
                 self._ref_len = n
                 self._has_ref = True
             else:
-                _buf_append(&self._data, value, n)
+                # The value lies in the line buffer (a line that spanned chunks): adopt that
+                # buffer as the data buffer instead of copying a possibly large value.
+                self._data, self._line = self._line, self._data
+                self._data_start = value - self._data.ptr
+                self._data.size = self._data_start + n
         else:
             if self._has_ref:
                 self._has_ref = False
@@ -788,7 +803,7 @@ cdef class Decoder:
             if self._has_ref:
                 data = _decode(self._ref, self._ref_len)
             else:
-                data = _decode(self._data.ptr, self._data.size)
+                data = _decode(self._data.ptr + self._data_start, self._data.size - self._data_start)
             events.append(_make_event(  # R20 (joined without a final LF), R21
                 data,
                 self._event_type if self._event_type else _MESSAGE,
@@ -985,7 +1000,7 @@ cdef const char* _text(str field, object value, Py_ssize_t* n, list keepalive) e
     """UTF-8 bytes of a str, or of UTF-8 validated bytes-like data."""
     cdef const char* p
     cdef bytes raw
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    if field == "data" and isinstance(value, (bytes, bytearray, memoryview)):
         raw = value if PyBytes_CheckExact(value) else bytes(value)
         p = PyBytes_AS_STRING(raw)
         n[0] = PyBytes_GET_SIZE(raw)

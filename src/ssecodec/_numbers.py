@@ -63,3 +63,13 @@ def _format_big(value: int) -> str:
     k = (value.bit_length() * 30103 // 100000) // 2  # about half the decimal digits
     high, low = divmod(value, _pow10(k))
     return _format_big(high) + _format_big(low).rjust(k, "0")
+
+
+def int_repr(value: int | None) -> str:
+    """``repr`` of a retry value, also beyond ``sys.get_int_max_str_digits()`` (where ``repr``
+    raises): a decoded retry may have up to 100,000 digits (R16)."""
+    if value is None:
+        return "None"
+    if value < 0:
+        return "-" + _format_big(-value)
+    return _format_big(value)
