@@ -745,6 +745,7 @@ cdef class Decoder:
                 # The value lies in the line buffer (a line that spanned chunks): adopt that
                 # buffer as the data buffer instead of copying a possibly large value.
                 self._data, self._line = self._line, self._data
+                self._data.limit, self._line.limit = self._line.limit, self._data.limit
                 self._data_start = value - self._data.ptr
                 self._data.size = self._data_start + n
         else:
