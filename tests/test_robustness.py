@@ -9,6 +9,7 @@ with ``PyMem_*``, which tracemalloc traces).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import tracemalloc
@@ -27,7 +28,7 @@ MiB = 1024 * KiB
 
 
 def _chunks(pattern: bytes, total: int, size: int) -> Iterator[bytes]:
-    """``total`` bytes of ``pattern`` repeated, as fresh ``size``-byte chunks (never all at once)."""
+    """``total`` bytes of ``pattern`` repeated, as fresh ``size``-byte chunks (built lazily)."""
     block = pattern * (size // len(pattern) + 2)
     sent = 0
     while sent < total:
@@ -337,15 +338,17 @@ def test_close_while_other_threads_feed(impl: ModuleType) -> None:
         started = threading.Event()
         failures: list[BaseException] = []
 
-        def worker(decoder: Any = decoder, started: threading.Event = started) -> None:
+        def worker(
+            decoder: Any = decoder,
+            started: threading.Event = started,
+            failures: list[BaseException] = failures,
+        ) -> None:
             try:
                 for r in range(2000):
                     if r == 50:
                         started.set()
-                    try:
+                    with contextlib.suppress(LimitExceeded):
                         decoder.feed(SPLIT_CHUNKS[r % len(SPLIT_CHUNKS)])
-                    except LimitExceeded:
-                        pass
             except SSEError:
                 return
             except BaseException as exc:
