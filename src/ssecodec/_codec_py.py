@@ -18,7 +18,7 @@ from typing import Any, Final
 from ._errors import LimitExceeded, SSEError, limit_exceeded
 from ._json import loads as _json_loads
 from ._limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, check_limit
-from ._numbers import format_retry, parse_retry
+from ._numbers import format_retry, int_repr, parse_retry
 
 __all__ = [
     "Decoder",
@@ -105,7 +105,7 @@ class Event:
     def __repr__(self) -> str:
         return (
             f"Event(data={self.data!r}, event={self.event!r}, id={self.id!r}, "
-            f"retry={self.retry!r})"
+            f"retry={int_repr(self.retry)})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -484,7 +484,7 @@ def _single_line(field: str, value: object, forbid_nul: bool = False) -> bytes:
 
 def _text_lines(field: str, value: object) -> list[bytes]:
     """Split ``value`` (str, or UTF-8 bytes for data) on CRLF, CR and LF into UTF-8 lines."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    if field == "data" and isinstance(value, (bytes, bytearray, memoryview)):
         try:
             text = bytes(value).decode("utf-8")
         except UnicodeDecodeError as exc:
