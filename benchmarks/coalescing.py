@@ -5,8 +5,8 @@
 Each server (uvicorn + Starlette, aiohttp.web) runs in a subprocess on 127.0.0.1 and streams
 N events that are already produced; a raw-socket client in this process reads the whole
 response. For each way of sending, the script reports how many body writes the server made
-(ASGI ``http.response.body`` messages / aiohttp ``write`` calls: each is one ``send()`` system
-call or more) and the median wall time from request to the last byte.
+(ASGI ``http.response.body`` messages / aiohttp ``write`` calls; each is a transport write,
+usually one ``send()`` system call) and the median wall time from request to the last byte.
 
 Ways of sending:
 
