@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -58,19 +59,33 @@ def test_env_var_true_selects_python(value: str) -> None:
     assert _implementation_with(value) == "python"
 
 
+def _compiled_twin_exists() -> bool:
+    return importlib.util.find_spec("ssecodec._codec_c") is not None
+
+
 def test_default_is_cython_when_built(request: pytest.FixtureRequest) -> None:
-    expected = "python" if request.config.getoption("--no-c-extensions") else "cython"
+    built = _compiled_twin_exists()
+    if not built and not request.config.getoption("--no-c-extensions"):
+        pytest.fail("the compiled twin is missing; build it or pass --no-c-extensions")
+    expected = "cython" if built else "python"
     assert _implementation_with(None) == expected
     assert _implementation_with("0") == expected  # "0" is false
     assert _implementation_with("") == expected
 
 
-def test_package_uses_the_selected_twin(request: pytest.FixtureRequest) -> None:
-    if request.config.getoption("--no-c-extensions"):
+def test_package_uses_the_selected_twin() -> None:
+    forced_python = os.environ.get("SSECODEC_NO_EXTENSIONS", "").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+    }
+    if forced_python or not _compiled_twin_exists():
         from ssecodec import _codec_py as selected
+
+        assert ssecodec.IMPLEMENTATION == "python"
     else:
         from ssecodec import _codec_c as selected  # type: ignore[no-redef]
-        assert os.environ.get("SSECODEC_NO_EXTENSIONS", "") in ("", "0")
+
         assert ssecodec.IMPLEMENTATION == "cython"
     assert ssecodec.Decoder is selected.Decoder
     assert ssecodec.Event is selected.Event
