@@ -41,3 +41,25 @@ lint: build
 
 clean:
 	rm -rf build dist *.egg-info src/*.egg-info src/ssecodec/*.so src/ssecodec/_codec_c.c src/ssecodec/*.html
+
+# Benchmarks (benchmarks/README.md) run in a venv of their own, with the peers pinned in
+# requirements/bench.txt and ssecodec installed from this tree (rebuilt when its sources change).
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+
+$(BENCH_VENV)/.installed: requirements/bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q -U pip
+	$(BENCH_PY) -m pip install -q -r requirements/bench.txt
+	touch $@
+
+$(BENCH_VENV)/.ssecodec: $(BENCH_VENV)/.installed setup.py pyproject.toml $(wildcard src/ssecodec/*.py src/ssecodec/*.pyx src/ssecodec/*.pxd src/ssecodec/*.pyi)
+	$(BENCH_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
+	$(BENCH_PY) -c "import ssecodec; print('ssecodec', ssecodec.__version__, 'implementation:', ssecodec.IMPLEMENTATION)"
+	touch $@
+
+bench: $(BENCH_VENV)/.ssecodec
+	$(BENCH_PY) benchmarks/compare.py $(ARGS)
+
+bench-pytest: $(BENCH_VENV)/.ssecodec
+	$(BENCH_PY) -m pytest benchmarks/test_bench_codec.py -p no:cacheprovider --benchmark-columns=min,median,iqr,ops,rounds --benchmark-sort=name $(ARGS)

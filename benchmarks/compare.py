@@ -1,0 +1,489 @@
+"""Compare ssecodec's decoder and encoder with every peer: speed and correctness.
+
+Run by ``make bench`` (which sets up ``.venv-bench`` with the peers pinned in
+``requirements/bench.txt``)::
+
+    python benchmarks/compare.py            # full run, a few minutes
+    python benchmarks/compare.py --quick    # 1/50 of the events, 3 rounds: under a minute
+
+Method: every corpus is generated (seeded) before timing. Each implementation first decodes each
+corpus once untimed: that warms it up and gives its events for the correctness check against
+ssecodec's pure-Python twin. Then come ``--rounds`` timed rounds; a round times every
+(corpus, implementation) pair once, with the order of the implementations rotated from round to
+round, so slow drifts of a shared machine spread over everyone. The figure reported is the
+median. The garbage collector is collected before and disabled during each timed run.
+
+Writes ``results.json``, ``report.md`` and ``chart.png`` to ``--out`` (``benchmarks/out``) and
+prints the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import corpora
+import peers
+import report
+import tricky
+
+HERE = Path(__file__).resolve().parent
+REFERENCE = "ssecodec-py"
+BASELINE = "httpx-sse"
+ENCODE_BASELINE = "sse-starlette"
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self._last_phase = ""
+
+    def step(self, phase: str, detail: str = "", n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        if self.tty:
+            width = 28
+            frac = min(self.done / self.total, 1.0)
+            bar = "#" * round(frac * width) + "." * (width - round(frac * width))
+            elapsed = time.monotonic() - self.start
+            line = f"\r[{bar}] {frac:4.0%} {elapsed:5.0f}s  {phase}: {detail}"
+            cols = _terminal_width()
+            sys.stderr.write(line[: cols - 1].ljust(cols - 1))
+            sys.stderr.flush()
+        elif phase != self._last_phase:
+            sys.stderr.write(f"... {phase}\n")
+            sys.stderr.flush()
+        self._last_phase = phase
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            sys.stderr.write("\r" + " " * (_terminal_width() - 1) + "\r")
+            sys.stderr.flush()
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Seconds for one call of ``fn``, with the collector collected first and off during it."""
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter_ns()
+        result = fn()
+        elapsed = time.perf_counter_ns() - start
+    finally:
+        gc.enable()
+    del result
+    return elapsed / 1e9
+
+
+def _rotate(items: Sequence[Any], k: int) -> list[Any]:
+    if not items:
+        return []
+    k %= len(items)
+    return [*items[k:], *items[:k]]
+
+
+# ----------------------------------------------------------------------------- correctness
+
+
+def same(got: Sequence[peers.Normalized], want: Sequence[peers.Normalized]) -> bool:
+    """Equal event lists, ignoring the fields a peer does not report (``NA``)."""
+    if len(got) != len(want):
+        return False
+    for g, w in zip(got, want, strict=True):
+        if g != w and not all(a is peers.NA or a == b for a, b in zip(g, w, strict=True)):
+            return False
+    return True
+
+
+def first_difference(
+    got: Sequence[peers.Normalized], want: Sequence[peers.Normalized]
+) -> dict[str, Any]:
+    for i, (g, w) in enumerate(zip(got, want, strict=False)):
+        if not same([g], [w]):
+            return {"index": i, "got": _ev(g), "expected": _ev(w)}
+    i = min(len(got), len(want))
+    return {
+        "index": i,
+        "got": _ev(got[i]) if i < len(got) else None,
+        "expected": _ev(want[i]) if i < len(want) else None,
+    }
+
+
+def _ev(ev: peers.Normalized) -> dict[str, Any]:
+    def clip(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > 120:
+            return f"{value[:60]}...{value[-30:]} ({len(value)} chars)"
+        return value
+
+    event, data, id_, retry = ev
+    return {
+        "event": clip(event),
+        "data": clip(data),
+        "id": clip(id_),
+        "retry": "n/a" if retry is peers.NA else retry,
+    }
+
+
+def run_decoder(
+    peer: peers.DecoderPeer, chunks: list[bytes]
+) -> tuple[list[Any] | None, str | None]:
+    try:
+        return [peer.normalize(e) for e in peer.run(chunks)], None
+    except Exception as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def expected_from_items(items: peers.Items) -> list[peers.Normalized]:
+    out: list[peers.Normalized] = []
+    last_id = ""
+    for data, event, id_ in items:
+        if id_ is not None:
+            last_id = id_
+        normalized = "\n".join(data.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        out.append((event or "message", normalized, last_id, None))
+    return out
+
+
+# ----------------------------------------------------------------------------- meta
+
+
+def _git(*args: str) -> str | None:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=HERE, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(args: argparse.Namespace) -> dict[str, Any]:
+    import ssecodec
+
+    commit = _git("rev-parse", "--short", "HEAD")
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "python_build": " ".join(platform.python_build()),
+        "gil": "disabled"
+        if getattr(sys, "_is_gil_enabled", lambda: True)() is False
+        else "enabled",
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": [round(x, 2) for x in load] if load else None,
+        "ssecodec": ssecodec.__version__,
+        "ssecodec_default_implementation": ssecodec.IMPLEMENTATION,
+        "commit": (commit or "unknown") + ("+dirty" if dirty else ""),
+        "quick": args.quick,
+        "scale": args.scale,
+        "rounds": args.rounds,
+        "chunk_size": args.chunk_size,
+        "gc": "gc.collect() before and gc.disable() during every timed run",
+        "timer": "time.perf_counter_ns, median of the rounds",
+        "order": "interleaved: each round times every (corpus, implementation) pair once, "
+        "implementation order rotated each round",
+    }
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def _rates(median_s: float, events: int, nbytes: int) -> tuple[float, float]:
+    return events / median_s, nbytes / median_s / 1e6
+
+
+def _add_ratios(rows: list[dict[str, Any]], baseline: str, key: str) -> None:
+    peer_rates = [r[key] for r in rows if not r["is_ssecodec"] and r.get(key)]
+    fastest = max(peer_rates) if peer_rates else None
+    fastest_impl = next((r["impl"] for r in rows if fastest and r.get(key) == fastest), None)
+    base = next((r[key] for r in rows if r["impl"] == baseline and r.get(key)), None)
+    for r in rows:
+        rate = r.get(key)
+        r["vs_baseline"] = rate / base if rate and base else None
+        r["vs_fastest_peer"] = rate / fastest if rate and fastest else None
+        r["fastest_peer"] = fastest_impl
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1/50 of the events, 3 rounds")
+    parser.add_argument("--rounds", type=int, help="timed rounds (default 5; 3 with --quick)")
+    parser.add_argument(
+        "--scale", type=float, help="event-count multiplier (default 1, 0.02 quick)"
+    )
+    parser.add_argument("--chunk-size", type=int, default=corpora.DEFAULT_CHUNK_SIZE)
+    parser.add_argument("--out", type=Path, default=HERE / "out", help="output directory")
+    parser.add_argument("--corpus", action="append", help="only these decode corpora (repeatable)")
+    parser.add_argument("--no-chart", action="store_true", help="skip chart.png (no matplotlib)")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = 3 if args.quick else 5
+    if args.scale is None:
+        args.scale = 0.02 if args.quick else 1.0
+    if args.rounds < 1 or args.scale <= 0:
+        parser.error("--rounds must be >= 1 and --scale > 0")
+
+    t_start = time.monotonic()
+    meta = machine_info(args)
+    decoders, missing_dec = peers.decoders()
+    encoders, missing_enc = peers.encoders()
+    dcorpora = corpora.decode_corpora(args.scale, args.chunk_size)
+    if args.corpus:
+        unknown = set(args.corpus) - {c.name for c in dcorpora}
+        if unknown:
+            parser.error(f"unknown corpus {sorted(unknown)}; have {[c.name for c in dcorpora]}")
+        dcorpora = [c for c in dcorpora if c.name in args.corpus]
+    ecorpora = corpora.encode_corpora(args.scale)
+    ref_peer = next(p for p in decoders if p.key == REFERENCE)
+    # Everything built so far (modules, corpora) lives to the end: move it out of the
+    # collector's sight so the gc.collect() before each timed run stays cheap.
+    gc.collect()
+    gc.freeze()
+    phases = {"setup": time.monotonic() - t_start}
+
+    total = (
+        len(dcorpora) * len(decoders) * (args.rounds + 1)
+        + len(ecorpora) * len(encoders) * (args.rounds + 1)
+        + len(tricky.CASES)
+    )
+    progress = Progress(total, enabled=not args.no_progress)
+
+    # --- decoders: reference, warm-up + correctness, then interleaved timed rounds
+    decode: list[dict[str, Any]] = []
+    for corpus in dcorpora:
+        progress.step("reference", corpus.name, n=0)
+        want, err = run_decoder(ref_peer, corpus.chunks)
+        if want is None:
+            raise SystemExit(f"ssecodec's pure-Python twin failed on {corpus.name}: {err}")
+        rows = []
+        for peer in decoders:
+            progress.step("warm-up + correctness", f"{corpus.name} / {peer.key}")
+            got, err = (want, None) if peer is ref_peer else run_decoder(peer, corpus.chunks)
+            ok = got is not None and same(got, want)
+            rows.append(
+                {
+                    "impl": peer.key,
+                    "label": peer.label,
+                    "is_ssecodec": peer.is_ssecodec,
+                    "correct": ok,
+                    "n_events": None if got is None else len(got),
+                    "error": err,
+                    "first_difference": None if ok or got is None else first_difference(got, want),
+                    "times_s": [],
+                }
+            )
+            del got
+        decode.append(
+            {
+                "corpus": corpus.name,
+                "title": corpus.title,
+                "description": corpus.description,
+                "bytes": len(corpus.data),
+                "chunk_size": corpus.chunk_size,
+                "chunks": len(corpus.chunks),
+                "events": len(want),
+                "rows": rows,
+            }
+        )
+        del want
+
+    for rnd in range(args.rounds):
+        for corpus, entry in zip(dcorpora, decode, strict=True):
+            by_key = {r["impl"]: r for r in entry["rows"]}
+            for peer in _rotate(decoders, rnd):
+                row = by_key[peer.key]
+                progress.step(
+                    f"decode round {rnd + 1}/{args.rounds}", f"{corpus.name} / {peer.key}"
+                )
+                if row["error"]:
+                    continue
+                chunks = corpus.chunks
+                row["times_s"].append(timed(lambda p=peer, c=chunks: p.run(c)))
+
+    for entry in decode:
+        for row in entry["rows"]:
+            if row["times_s"]:
+                row["median_s"] = statistics.median(row["times_s"])
+                row["events_per_s"], row["mb_per_s"] = _rates(
+                    row["median_s"], entry["events"], entry["bytes"]
+                )
+            else:
+                row["median_s"] = row["events_per_s"] = row["mb_per_s"] = None
+        _add_ratios(entry["rows"], BASELINE, "events_per_s")
+
+    phases["decode"] = time.monotonic() - t_start - sum(phases.values())
+
+    # --- encoders
+    encode: list[dict[str, Any]] = []
+    prepared: dict[tuple[str, str], Callable[[], Any]] = {}
+    for ecorpus in ecorpora:
+        want = expected_from_items(ecorpus.items)
+        rows = []
+        for enc in encoders:
+            progress.step("encode warm-up + correctness", f"{ecorpus.name} / {enc.key}")
+            fn = enc.prepare(ecorpus.items)
+            prepared[ecorpus.name, enc.key] = fn
+            error = None
+            try:
+                out = fn()
+                blob = out if isinstance(out, bytes) else b"".join(out)
+                got, err = run_decoder(ref_peer, [blob])
+                ok = got is not None and same(got, want)
+                diff = None if ok or got is None else first_difference(got, want)
+            except Exception as exc:
+                blob, ok, diff, error = b"", False, None, f"{type(exc).__name__}: {exc}"
+            rows.append(
+                {
+                    "impl": enc.key,
+                    "label": enc.label,
+                    "is_ssecodec": enc.is_ssecodec,
+                    "how": enc.how,
+                    "correct": ok,
+                    "error": error,
+                    "output_bytes": len(blob),
+                    "first_difference": diff,
+                    "times_s": [],
+                }
+            )
+        encode.append(
+            {
+                "corpus": ecorpus.name,
+                "title": ecorpus.title,
+                "description": ecorpus.description,
+                "events": len(ecorpus.items),
+                "rows": rows,
+            }
+        )
+
+    for rnd in range(args.rounds):
+        for ecorpus, entry in zip(ecorpora, encode, strict=True):
+            by_key = {r["impl"]: r for r in entry["rows"]}
+            for enc in _rotate(encoders, rnd):
+                row = by_key[enc.key]
+                progress.step(
+                    f"encode round {rnd + 1}/{args.rounds}", f"{ecorpus.name} / {enc.key}"
+                )
+                if row["error"]:
+                    continue
+                row["times_s"].append(timed(prepared[ecorpus.name, enc.key]))
+    prepared.clear()
+
+    for entry in encode:
+        for row in entry["rows"]:
+            if row["times_s"]:
+                row["median_s"] = statistics.median(row["times_s"])
+                row["events_per_s"], row["mb_per_s"] = _rates(
+                    row["median_s"], entry["events"], row["output_bytes"]
+                )
+            else:
+                row["median_s"] = row["events_per_s"] = row["mb_per_s"] = None
+        _add_ratios(entry["rows"], ENCODE_BASELINE, "events_per_s")
+
+    phases["encode"] = time.monotonic() - t_start - sum(phases.values())
+
+    # --- tricky inputs
+    cases = []
+    for case in tricky.CASES:
+        progress.step("tricky inputs", case.name)
+        want, _ = run_decoder(ref_peer, list(case.chunks))
+        assert want is not None
+        results = {}
+        for peer in decoders:
+            got, err = run_decoder(peer, list(case.chunks))
+            results[peer.key] = {
+                "events": None if got is None else [_ev(e) for e in got],
+                "error": err,
+                "agrees": got is not None and same(got, want),
+            }
+        cases.append(
+            {
+                "case": case.name,
+                "rule": case.rule,
+                "why": case.why,
+                "chunks": [repr(c) for c in case.chunks],
+                "expected": [_ev(e) for e in want],
+                "results": results,
+            }
+        )
+    progress.close()
+    phases["tricky"] = time.monotonic() - t_start - sum(phases.values())
+
+    meta["phases_s"] = {k: round(v, 1) for k, v in phases.items()}
+    meta["duration_s"] = round(time.monotonic() - t_start, 1)
+    results = {
+        "meta": meta,
+        "versions": {
+            **{p.key: p.version for p in decoders},
+            **{e.dist: e.version for e in encoders},
+        },
+        "decoders": [{"key": p.key, "label": p.label, "how": p.how} for p in decoders],
+        "encoders": [{"key": e.key, "label": e.label, "how": e.how} for e in encoders],
+        "missing": sorted(set(missing_dec + missing_enc)),
+        "decode": decode,
+        "encode": encode,
+        "tricky": cases,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    chart = None
+    if not args.no_chart:
+        chart = args.out / "chart.png"
+        report.chart(results, chart)
+    (args.out / "report.md").write_text(
+        report.markdown(results, chart_name="chart.png" if chart else None)
+    )
+    print(report.terminal(results))
+    print()
+    written = ["results.json", "report.md"] + (["chart.png"] if chart else [])
+    print(
+        f"wrote {', '.join(str(args.out / w) for w in written)}; "
+        f"{time.monotonic() - t_start:.0f} s in all ({meta['phases_s']})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
