@@ -63,3 +63,55 @@ bench: $(BENCH_VENV)/.ssecodec
 
 bench-pytest: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) -m pytest benchmarks/test_bench_codec.py -p no:cacheprovider --benchmark-columns=min,median,iqr,ops,rounds --benchmark-sort=name $(ARGS)
+
+# --- Robustness (issue 7): fuzzing, sanitizers, memory limits, linear time, leaks -------------
+# docs/robustness.md has the figures these produce and what they mean.
+.PHONY: fuzz fuzz-smoke asan asan-build valgrind rss linear leaks
+FUZZ_RUNS ?= 1000000
+FUZZ_FLAGS = -max_len=2048 -print_final_stats=1
+ATHERIS := $(VENV)/.atheris-installed
+ASAN_TESTS ?= tests/test_robustness.py tests/test_conformance.py tests/test_decoder_api.py tests/test_dispatch.py tests/test_properties.py tests/test_differential.py tests/test_encoder.py
+VALGRIND_TESTS ?= tests/test_dispatch.py tests/test_robustness.py::test_reinit_starts_a_clean_stream tests/test_robustness.py::test_tiny_chunks_do_not_amplify_memory tests/test_differential.py
+
+$(ATHERIS): $(VENV)/.installed
+	$(PIP) install -q atheris
+	touch $@
+
+# Build the Cython twin with clang, ASan+UBSan and libFuzzer coverage into fuzz/build/ (the
+# in-place build in src/ is left alone).
+asan-build: build $(ATHERIS)
+	@command -v clang >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang)
+	PY=$(PY) fuzz/build_asan.sh
+
+# >= 1M executions of the atheris harness on the sanitizer build (coverage of the C code too).
+fuzz: asan-build
+	mkdir -p fuzz/work
+	PY=$(PY) fuzz/run_asan.sh $(PY) fuzz/fuzz_codec.py fuzz/work fuzz/corpus -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) $(ARGS)
+
+# What CI runs: 30 seconds on the ordinary build, seeded with the corpus.
+fuzz-smoke: build $(ATHERIS)
+	mkdir -p fuzz/work
+	$(PY) fuzz/fuzz_codec.py fuzz/work fuzz/corpus -max_total_time=30 $(FUZZ_FLAGS) $(ARGS)
+
+# The test suite (both twins) and the fuzz corpus, against the ASan+UBSan build (-s: a
+# sanitizer report must reach the terminal before the abort).
+asan: asan-build
+	HYPOTHESIS_PROFILE=ci PY=$(PY) fuzz/run_asan.sh $(PY) -m pytest -q -s -p no:cacheprovider $(ASAN_TESTS) $(ARGS)
+	PY=$(PY) fuzz/run_asan.sh $(PY) fuzz/fuzz_codec.py fuzz/corpus $$(test -d fuzz/work && echo fuzz/work) -runs=0 $(FUZZ_FLAGS)
+
+# valgrind memcheck on a subset of the tests (PYTHONMALLOC=malloc, so memcheck sees every
+# allocation); fails on any error with a frame in _codec_c (CPython itself reports a few).
+valgrind: build
+	@command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind)
+	HYPOTHESIS_PROFILE=ci SSECODEC_DIFF_EXAMPLES=$${SSECODEC_DIFF_EXAMPLES:-200} \
+		$(PY) fuzz/valgrind_check.py $(VALGRIND_TESTS) $(ARGS)
+
+rss: build
+	$(PY) benchmarks/rss_limits.py $(ARGS)
+
+linear: build
+	$(PY) -c "import matplotlib" 2>/dev/null || $(PIP) install -q matplotlib
+	$(PY) benchmarks/linear_time.py $(ARGS)
+
+leaks: build
+	$(PY) benchmarks/leaks.py $(ARGS)

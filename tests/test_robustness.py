@@ -154,6 +154,23 @@ def test_reinit_starts_a_clean_stream(
     assert decoder.retry is None
 
 
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"data\n", b"\n"],  # the event's data buffer is still empty (never allocated)
+        [b"data:", b"\n\n"],
+        [b"data: ", b"\r", b"\n\r"],
+        [b"da", b"ta\n\n"],
+    ],
+)
+def test_empty_data_across_chunks(impl: ModuleType, chunks: list[bytes]) -> None:
+    """An event whose only data line is empty, dispatched in a later chunk: data "". (The
+    Cython twin computed NULL + 0 here, undefined behaviour that UBSan reports: make asan.)"""
+    decoder = impl.Decoder()
+    events = [e for chunk in chunks for e in decoder.feed(chunk)]
+    assert [(e.data, e.event) for e in events] == [("", "message")]
+
+
 # --- No injection --------------------------------------------------------------------------------
 
 # Fragments that try to end a line or a block early, or smuggle a field in.

@@ -803,6 +803,8 @@ cdef class Decoder:
         if self._data_lines:  # R19: no data line since the last dispatch -> no event
             if self._has_ref:
                 data = _decode(self._ref, self._ref_len)
+            elif self._data.size == self._data_start:  # empty, maybe never allocated: no NULL + 0
+                data = _EMPTY
             else:
                 data = _decode(self._data.ptr + self._data_start, self._data.size - self._data_start)
             events.append(_make_event(  # R20 (joined without a final LF), R21
