@@ -66,7 +66,7 @@ bench-pytest: $(BENCH_VENV)/.ssecodec
 
 # --- Robustness (issue 7): fuzzing, sanitizers, memory limits, linear time, leaks -------------
 # docs/robustness.md has the figures these produce and what they mean.
-.PHONY: fuzz fuzz-smoke asan asan-build valgrind rss linear leaks
+.PHONY: fuzz fuzz-smoke asan asan-build fuzz-build valgrind rss linear leaks
 FUZZ_RUNS ?= 1000000
 FUZZ_FLAGS = -max_len=2048 -print_final_stats=1
 ATHERIS := $(VENV)/.atheris-installed
@@ -77,20 +77,26 @@ $(ATHERIS): $(VENV)/.installed
 	$(PIP) install -q atheris
 	touch $@
 
-# Build the Cython twin with clang, ASan+UBSan and libFuzzer coverage into fuzz/build/ (the
-# in-place build in src/ is left alone).
+# Build the Cython twin with clang and libFuzzer coverage into a copy of the package (the
+# in-place build in src/ is left alone): ASan+UBSan into fuzz/build/, UBSan only (fast, for
+# long fuzzing runs) into fuzz/build-fast/.
+CLANG_CHECK = @command -v clang >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang)
 asan-build: build $(ATHERIS)
-	@command -v clang >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang)
-	PY=$(PY) fuzz/build_asan.sh
+	$(CLANG_CHECK)
+	MODE=asan PY=$(PY) fuzz/build_asan.sh
 
-# FUZZ_RUNS (1M) executions of the atheris harness, new inputs kept in fuzz/work. By default on
-# the ordinary build (guided by coverage of the pure twin, which mirrors the C code); with
-# SANITIZE=1 on the ASan+UBSan build, guided by coverage of the C code too (~10x slower).
-fuzz: build $(ATHERIS) $(if $(SANITIZE),asan-build)
+fuzz-build: build $(ATHERIS)
+	$(CLANG_CHECK)
+	MODE=fast PY=$(PY) fuzz/build_asan.sh
+
+# FUZZ_RUNS (1M) executions of the atheris harness, guided by coverage of the C code, new inputs
+# kept in fuzz/work. On the UBSan build; with SANITIZE=1 on the ASan+UBSan build (~10x slower).
+fuzz: $(if $(SANITIZE),asan-build,fuzz-build)
 	mkdir -p fuzz/work
-	$(if $(SANITIZE),PY=$(PY) fuzz/run_asan.sh) $(PY) fuzz/fuzz_codec.py fuzz/work fuzz/corpus -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) $(ARGS)
+	MODE=$(if $(SANITIZE),asan,fast) PY=$(PY) fuzz/run_asan.sh $(PY) fuzz/fuzz_codec.py fuzz/work fuzz/corpus -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) $(ARGS)
 
-# What CI runs: 30 seconds on the ordinary build, seeded with the corpus.
+# What CI runs: 30 seconds on the ordinary build (no clang needed; coverage of the pure twin,
+# which mirrors the C code, guides it), seeded with the corpus.
 fuzz-smoke: build $(ATHERIS)
 	mkdir -p fuzz/work
 	$(PY) fuzz/fuzz_codec.py fuzz/work fuzz/corpus -max_total_time=30 $(FUZZ_FLAGS) $(ARGS)
@@ -98,8 +104,8 @@ fuzz-smoke: build $(ATHERIS)
 # The test suite (both twins) and the fuzz corpus, against the ASan+UBSan build (-s: a
 # sanitizer report must reach the terminal before the abort).
 asan: asan-build
-	HYPOTHESIS_PROFILE=ci PY=$(PY) fuzz/run_asan.sh $(PY) -m pytest -q -s -p no:cacheprovider $(ASAN_TESTS) $(ARGS)
-	PY=$(PY) fuzz/run_asan.sh $(PY) fuzz/fuzz_codec.py fuzz/corpus $$(test -d fuzz/work && echo fuzz/work) -runs=0 $(FUZZ_FLAGS)
+	HYPOTHESIS_PROFILE=ci MODE=asan PY=$(PY) fuzz/run_asan.sh $(PY) -m pytest -q -s -p no:cacheprovider $(ASAN_TESTS) $(ARGS)
+	MODE=asan PY=$(PY) fuzz/run_asan.sh $(PY) fuzz/fuzz_codec.py fuzz/corpus $$(test -d fuzz/work && echo fuzz/work) -runs=0 $(FUZZ_FLAGS)
 
 # valgrind memcheck on a subset of the tests (PYTHONMALLOC=malloc, so memcheck sees every
 # allocation); fails on any error with a frame in _codec_c (CPython itself reports a few).
