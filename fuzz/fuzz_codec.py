@@ -24,6 +24,7 @@ it to ``crash-<sha1>``; replay it with ``python fuzz/fuzz_codec.py crash-<sha1>`
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import sys
 
@@ -92,6 +93,17 @@ def _flat_events(trace: list) -> list:
     return out
 
 
+def _check_events(events: list) -> None:
+    """Event objects of the Cython twin behave like values and like the pure twin's."""
+    for e in events:
+        twin = py.Event(e.data, event=e.event, id=e.id, retry=e.retry)
+        same = c.Event(e.data, event=e.event, id=e.id, retry=e.retry)
+        if not (e == same and hash(e) == hash(same) and repr(e) == repr(twin)):
+            raise AssertionError(f"event value semantics: {e!r} / {same!r} / {twin!r}")
+        if pickle.loads(pickle.dumps(e)) != e or e.encode() != twin.encode():
+            raise AssertionError(f"event pickle/encode: {e!r}")
+
+
 def check_decoder(b0: int, b1: int, payload: bytes) -> None:
     chunks = _chunks(payload, b0 >> 2)
     line_limit = LIMITS[b1 % 5]
@@ -101,10 +113,15 @@ def check_decoder(b0: int, b1: int, payload: bytes) -> None:
     got_py = _run_decoder(py, chunks, kinds, line_limit, event_limit)
     if got_c != got_py:
         raise AssertionError(f"twins differ:\n c: {got_c!r}\npy: {got_py!r}")
-    if line_limit is None and event_limit is None and len(chunks) > 1:
-        whole = _run_decoder(c, [payload], 0, None, None)
-        if _flat_events(whole) != _flat_events(got_c) or whole[-1] != got_c[-1]:
-            raise AssertionError(f"chunking changes the result:\n{whole!r}\n{got_c!r}")
+    if line_limit is None and event_limit is None:
+        if len(chunks) > 1:
+            whole = _run_decoder(c, [payload], 0, None, None)
+            if _flat_events(whole) != _flat_events(got_c) or whole[-1] != got_c[-1]:
+                raise AssertionError(f"chunking changes the result:\n{whole!r}\n{got_c!r}")
+        events = list(c.iter_events(chunks, max_line_size=None, max_event_size=None))
+        if _events(events) != _flat_events(got_c):
+            raise AssertionError(f"iter_events differs: {events!r}")
+        _check_events(events[:8])
 
 
 def _text(fdp: atheris.FuzzedDataProvider, n: int) -> object:
@@ -122,6 +139,27 @@ def _call(mod, args: dict) -> tuple:
         return ("ok", mod.encode(**args))
     except (ValueError, TypeError) as exc:
         return (type(exc).__name__, str(exc))
+
+
+def _call_comment(mod, text: object) -> tuple:
+    try:
+        return ("ok", mod.encode_comment(text) if text is not None else mod.encode_comment())
+    except (ValueError, TypeError) as exc:
+        return (type(exc).__name__, str(exc))
+
+
+def check_event_encode(args: dict, encoded: bytes) -> None:
+    """Event.encode and encode_many agree with encode (no comment) in both twins."""
+    event = args["event"]
+    kwargs = {k: args[k] for k in ("id", "retry")}
+    bare = None if event in (None, "", "message") else event
+    plain = c.encode(args["data"], event=bare, **kwargs)
+    for mod in (c, py):
+        ev = mod.Event(args["data"], event=event or "message", **kwargs)
+        if ev.encode() != plain or mod.encode_many([ev, ev]) != plain * 2:
+            raise AssertionError(f"{mod.__name__}: Event.encode/encode_many differ for {args!r}")
+    if args["comment"] is None and encoded != c.encode(args["data"], event=event, **kwargs):
+        raise AssertionError("encode is not deterministic")
 
 
 def check_encoder(payload: bytes) -> None:
@@ -145,8 +183,13 @@ def check_encoder(payload: bytes) -> None:
     got_c, got_py = _call(c, args), _call(py, args)
     if got_c != got_py:
         raise AssertionError(f"encoders differ for {args!r}:\n c: {got_c!r}\npy: {got_py!r}")
+    comment_c = _call_comment(c, args["comment"])
+    if comment_c != _call_comment(py, args["comment"]):
+        raise AssertionError(f"encode_comment differs for {args['comment']!r}")
     if got_c[0] != "ok":
         return
+    if isinstance(args["data"], str):
+        check_event_encode(args, got_c[1])
     decoder = c.Decoder(max_line_size=None, max_event_size=None)
     events = _events(decoder.feed(got_c[1]) + decoder.close())
     data = args["data"]
