@@ -5,13 +5,16 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 ARGS ?=
 
-.PHONY: help venv build test test-py fuzz-diff bench bench-pytest lint clean
+.PHONY: help venv build test test-py fuzz-diff bench bench-pytest lint typecheck wheel sdist-check clean
 
 help:
 	@echo "make test       build the Cython twin and run the tests on both twins"
 	@echo "make bench      run the benchmark comparison against the peers (ARGS=--quick for a short run)"
 	@echo "make fuzz-diff  long differential (C vs Python) hypothesis run"
-	@echo "make lint       ruff + mypy"
+	@echo "make lint       ruff, cython-lint, workflow schema check"
+	@echo "make typecheck  mypy --strict (src, tests) + stubtest of the compiled twin's .pyi"
+	@echo "make wheel      sdist -> wheel -> auditwheel; tests the wheel installed without a compiler"
+	@echo "make sdist-check  sdist contents, twine check, installs with/without compiler and Cython"
 
 $(VENV)/.installed: requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +37,51 @@ test-py: build
 fuzz-diff: build
 	SSECODEC_DIFF_EXAMPLES=$${SSECODEC_DIFF_EXAMPLES:-200000} $(PY) -m pytest tests/test_differential.py -p no:cacheprovider $(ARGS)
 
-lint: build
-	$(PIP) install -q ruff mypy
-	$(PY) -m ruff check src tests benchmarks
+# Lint and type tools go into .venv too (mypy needs the integration packages from test.txt).
+$(VENV)/.lint: $(VENV)/.installed requirements/lint.txt
+	$(PIP) install -q -r requirements/lint.txt
+	touch $@
+
+lint: $(VENV)/.lint
+	$(PY) -m ruff check src tests benchmarks tools setup.py
+	PATH="$(abspath $(VENV))/bin:$$PATH" cython-lint src/ssecodec/_codec_c.pyx
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+# mypy runs twice: tests/ and tests/integration/ each have a conftest.py (pyproject.toml).
+# stubtest imports the compiled twin built in place by `build`.
+typecheck: build $(VENV)/.lint
 	$(PY) -m mypy
+	$(PY) -m mypy tests/integration/*.py
+	$(PY) -m mypy.stubtest ssecodec._codec_c --mypy-config-file pyproject.toml \
+		--allowlist tools/stubtest-allowlist.txt
+
+# Packaging (tools/check_package.py says what is checked) in a venv of its own.
+PKG_VENV ?= .venv-pkg
+PKG_PY := $(PKG_VENV)/bin/python
+DIST ?= dist
+WHEELHOUSE ?= wheelhouse
+
+$(PKG_VENV)/.installed: requirements/pkg.txt
+	$(PYTHON) -m venv $(PKG_VENV)
+	$(PKG_PY) -m pip install -q -U pip
+	$(PKG_PY) -m pip install -q -r requirements/pkg.txt
+	touch $@
+
+# The sdist, a wheel built from it, auditwheel (Linux), then the wheel installed in a fresh
+# venv with no compiler on PATH must pass the codec tests with the compiled twin.
+wheel: $(PKG_VENV)/.installed
+	rm -rf $(DIST) $(WHEELHOUSE)
+	$(PKG_PY) -m build --outdir $(DIST) .
+	$(PKG_PY) tools/check_package.py wheel $(DIST) $(WHEELHOUSE)
+
+sdist-check: $(PKG_VENV)/.installed
+	rm -f $(DIST)/ssecodec-*.tar.gz
+	$(PKG_VENV)/bin/validate-pyproject pyproject.toml
+	$(PKG_PY) -m build --sdist --outdir $(DIST) .
+	$(PKG_PY) tools/check_package.py sdist $(DIST)
 
 clean:
-	rm -rf build dist *.egg-info src/*.egg-info src/ssecodec/*.so src/ssecodec/_codec_c.c src/ssecodec/*.html
+	rm -rf build dist wheelhouse *.egg-info src/*.egg-info src/ssecodec/*.so src/ssecodec/_codec_c.c src/ssecodec/*.html
 
 # Benchmarks (benchmarks/README.md) run in a venv of their own, with the peers pinned in
 # requirements/bench.txt and ssecodec installed from this tree (rebuilt when its sources change).

@@ -15,7 +15,9 @@ def chunkings(stream: bytes) -> Iterator[tuple[str, list[bytes]]]:
         yield f"split@{cut}", [stream[:cut], stream[cut:]]
 
 
-def decode(impl: ModuleType, chunks: Sequence[bytes], **options: Any) -> tuple[list[Any], str, int | None]:
+def decode(
+    impl: ModuleType, chunks: Sequence[bytes], **options: Any
+) -> tuple[list[Any], str, int | None]:
     """Feed ``chunks`` to a fresh decoder, close it; return (events, last_event_id, retry)."""
     decoder = impl.Decoder(**options)
     events: list[Any] = []
@@ -30,8 +32,10 @@ def as_tuples(events: Sequence[Any]) -> list[tuple[str, str, str | None, int | N
     return [(e.event, e.data, e.id, e.retry) for e in events]
 
 
-def decode_all_ways(impl: ModuleType, stream: bytes, **options: Any) -> tuple[list[Any], str, int | None]:
-    """Decode ``stream`` in every chunking; assert they all agree; return the whole-stream result."""
+def decode_all_ways(
+    impl: ModuleType, stream: bytes, **options: Any
+) -> tuple[list[Any], str, int | None]:
+    """Decode ``stream`` in every chunking; assert they all agree; return the whole result."""
     expected = None
     for label, chunks in chunkings(stream):
         events, last_id, retry = decode(impl, chunks, **options)

@@ -49,7 +49,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under --no-c-extensions, leave out the tests that compare the two twins."""
     if not config.getoption("--no-c-extensions"):
         return
-    kept, deselected = [], []
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
     for item in items:
         (deselected if "c_impl" in getattr(item, "fixturenames", ()) else kept).append(item)
     if deselected:

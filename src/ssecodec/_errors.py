@@ -41,7 +41,8 @@ class LimitExceeded(SSEError, ValueError):
         self.events: list[Any] = [] if events is None else events
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_limit_exceeded, (str(self), self.limit_name, self.limit, self.size, self.events))
+        state = (str(self), self.limit_name, self.limit, self.size, self.events)
+        return (_rebuild_limit_exceeded, state)
 
 
 def _rebuild_limit_exceeded(

@@ -8,7 +8,7 @@ from typing import Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - depends on the environment
-    orjson = None
+    orjson = None  # type: ignore[assignment]
 
 
 def loads(text: str) -> Any:
