@@ -14,20 +14,52 @@ from typing import TYPE_CHECKING
 NO_EXTENSIONS = os.environ.get("SSECODEC_NO_EXTENSIONS", "").strip().lower() in {"1", "true", "yes"}
 
 if TYPE_CHECKING:
-    from ._codec_py import Decoder, Event, aiter_events, encode, encode_comment, encode_many, iter_events
+    from ._codec_py import (
+        Decoder,
+        Event,
+        aiter_events,
+        encode,
+        encode_comment,
+        encode_many,
+        iter_events,
+    )
 
     IMPLEMENTATION: str
 elif NO_EXTENSIONS or sys.implementation.name != "cpython":
-    from ._codec_py import Decoder, Event, aiter_events, encode, encode_comment, encode_many, iter_events
+    from ._codec_py import (
+        Decoder,
+        Event,
+        aiter_events,
+        encode,
+        encode_comment,
+        encode_many,
+        iter_events,
+    )
 
     IMPLEMENTATION = "python"
 else:
     try:
-        from ._codec_c import Decoder, Event, aiter_events, encode, encode_comment, encode_many, iter_events
+        from ._codec_c import (
+            Decoder,
+            Event,
+            aiter_events,
+            encode,
+            encode_comment,
+            encode_many,
+            iter_events,
+        )
 
         IMPLEMENTATION = "cython"
     except ImportError:  # pragma: no cover - depends on the build
-        from ._codec_py import Decoder, Event, aiter_events, encode, encode_comment, encode_many, iter_events
+        from ._codec_py import (
+            Decoder,
+            Event,
+            aiter_events,
+            encode,
+            encode_comment,
+            encode_many,
+            iter_events,
+        )
 
         IMPLEMENTATION = "python"
 

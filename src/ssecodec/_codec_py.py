@@ -188,8 +188,8 @@ class Decoder:
     """
 
     __slots__ = (
-        "_bom_prefix",
         "_block_retry",
+        "_bom_prefix",
         "_closed",
         "_data",
         "_discarding",
