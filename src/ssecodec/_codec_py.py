@@ -488,7 +488,9 @@ def _text_lines(field: str, value: object) -> list[bytes]:
         try:
             text = bytes(value).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValueError(f"{field} is not valid UTF-8: {exc.reason} at byte {exc.start}") from None
+            raise ValueError(
+                f"{field} is not valid UTF-8: {exc.reason} at byte {exc.start}"
+            ) from None
         return [line.encode("utf-8") for line in _TEXT_LINE_BREAK.split(text)]
     raw = _utf8(field, value)
     return _BYTES_LINE_BREAK.split(raw)
