@@ -471,11 +471,14 @@ cdef class Decoder:
         self._data.limit = 0
 
     @cython.critical_section  # __init__ may be called again: it frees the buffers
-    def __init__(self, *, max_line_size=DEFAULT_MAX_LINE_SIZE, max_event_size=DEFAULT_MAX_EVENT_SIZE):
+    def __init__(
+        self, *, max_line_size=DEFAULT_MAX_LINE_SIZE, max_event_size=DEFAULT_MAX_EVENT_SIZE
+    ):
         line_limit = check_limit("max_line_size", max_line_size)
         event_limit = check_limit("max_event_size", max_event_size)
-        self._max_line_size = -1 if line_limit is None else min(line_limit, <object>PY_SSIZE_T_MAX)
-        self._max_event_size = -1 if event_limit is None else min(event_limit, <object>PY_SSIZE_T_MAX)
+        cdef object largest = PY_SSIZE_T_MAX
+        self._max_line_size = -1 if line_limit is None else min(line_limit, largest)
+        self._max_event_size = -1 if event_limit is None else min(event_limit, largest)
         # __init__ may be called again on a used decoder: start from a clean stream, as the
         # Python twin does (stale bytes would otherwise leak into the next line or event).
         _buf_free(&self._line)
@@ -806,7 +809,9 @@ cdef class Decoder:
             elif self._data.size == self._data_start:  # empty, maybe never allocated: no NULL + 0
                 data = _EMPTY
             else:
-                data = _decode(self._data.ptr + self._data_start, self._data.size - self._data_start)
+                data = _decode(
+                    self._data.ptr + self._data_start, self._data.size - self._data_start
+                )
             events.append(_make_event(  # R20 (joined without a final LF), R21
                 data,
                 self._event_type if self._event_type else _MESSAGE,
@@ -1024,9 +1029,6 @@ cdef int _prepare(Fields* f, object data, object event, object id, object retry,
     """Validate the fields (in the order the Python twin does) and compute the output size."""
     cdef Py_ssize_t breaks = 0
     cdef Py_ssize_t size = 1  # the blank line
-    cdef unsigned long long number
-    cdef char* digits
-    cdef int k
     f.comment_lines = 0
     f.event_len = 0
     f.has_id = False
