@@ -132,10 +132,11 @@ class Event:
         )
 
 
-_set_data = Event.data.__set__  # type: ignore[attr-defined]
-_set_event = Event.event.__set__  # type: ignore[attr-defined]
-_set_id = Event.id.__set__  # type: ignore[attr-defined]
-_set_retry = Event.retry.__set__  # type: ignore[attr-defined]
+# The slot descriptors' setters bypass Event.__setattr__ (which refuses every assignment).
+_set_data = Event.__dict__["data"].__set__
+_set_event = Event.__dict__["event"].__set__
+_set_id = Event.__dict__["id"].__set__
+_set_retry = Event.__dict__["retry"].__set__
 
 
 def _make_event(data: str, event: str, id: str | None, retry: int | None) -> Event:

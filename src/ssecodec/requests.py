@@ -72,7 +72,7 @@ def _chunks(response: requests.Response) -> Iterator[bytes]:
 
 
 def _read_preview(response: requests.Response) -> bytes:
-    if response._content_consumed:
+    if getattr(response, "_content_consumed", False):
         return (response.content or b"")[:BODY_PREVIEW]
     buf = bytearray()
     try:
