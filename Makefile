@@ -112,7 +112,7 @@ FUZZ_RUNS ?= 1000000
 FUZZ_FLAGS = -max_len=2048 -print_final_stats=1
 ATHERIS := $(VENV)/.atheris-installed
 ASAN_TESTS ?= tests/test_robustness.py tests/test_conformance.py tests/test_decoder_api.py tests/test_dispatch.py tests/test_properties.py tests/test_differential.py tests/test_encoder.py
-VALGRIND_TESTS ?= tests/test_dispatch.py tests/test_robustness.py::test_reinit_starts_a_clean_stream tests/test_robustness.py::test_tiny_chunks_do_not_amplify_memory tests/test_differential.py
+VALGRIND_TESTS ?= tests/test_dispatch.py tests/test_robustness.py::test_reinit_starts_a_clean_stream tests/test_robustness.py::test_tiny_chunks_do_not_amplify_memory tests/test_robustness.py::test_empty_data_across_chunks tests/test_differential.py
 
 $(ATHERIS): $(VENV)/.installed
 	$(PIP) install -q atheris

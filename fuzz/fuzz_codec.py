@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Atheris (libFuzzer) harness for ssecodec: the compiled decoder and encoder, checked against
 the pure-Python twin on every input.
 

@@ -14,7 +14,7 @@ SITE=$("$PY" -c "import atheris; print(atheris.path())")
 if [ "$MODE" = asan ]; then
     export LD_PRELOAD="$SITE/asan_with_fuzzer.so"
     export PYTHONMALLOC=malloc
-    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1}
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1:quarantine_size_mb=64}
     BUILD=fuzz/build
 else
     export LD_PRELOAD="$SITE/ubsan_with_fuzzer.so"
