@@ -3,7 +3,10 @@
 Byte 0 of a seed picks the target and chunking, byte 1 the limits (see ``fuzz_codec.py``).
 The streams are the benchmark's tricky cases (``benchmarks/tricky.py``) plus the ones below;
 each is written fed whole, byte by byte and in random chunks, with and without limits.
-Run it again after adding a stream: ``python fuzz/make_corpus.py``.
+Run it again after adding a stream: ``python fuzz/make_corpus.py``. The ``f-*`` files beside
+the seeds are inputs a 1M-execution ``make fuzz`` run found new coverage with, kept after
+``fuzz_codec.py -merge=1`` (``PATH=.venv/bin:$PATH MODE=fast fuzz/run_asan.sh
+fuzz/fuzz_codec.py -merge=1 NEW_DIR fuzz/corpus fuzz/work``).
 """
 
 from __future__ import annotations
