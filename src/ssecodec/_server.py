@@ -14,8 +14,8 @@ coroutine and a ``wait_disconnect()`` coroutine, and the stream does the rest:
   generator's ``finally`` runs at once) or told to stop (a sync generator is closed as soon as
   its current ``next()`` returns).
 
-The producer runs at most ``_HIGH_WATER`` bytes ahead of the writer (backpressure), which also
-caps the size of one coalesced write.
+The producer runs at most ``buffer_size`` bytes (default 64 KiB) ahead of the writer
+(backpressure), which also caps the size of one coalesced write.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any, Final
 from ssecodec import Event, SSEError, encode, encode_comment
 
 __all__ = [
+    "DEFAULT_BUFFER_SIZE",
     "DEFAULT_PING",
     "DEFAULT_SEND_TIMEOUT",
     "Content",
@@ -57,8 +58,8 @@ OnError = Callable[[Exception], Item | None]
 DEFAULT_PING: Final = 15.0
 DEFAULT_SEND_TIMEOUT: Final = 30.0
 PING_COMMENT: Final = encode_comment("ping")
-_HIGH_WATER: Final = 64 * 1024  # bytes the producer may run ahead; caps one coalesced write
-_LOW_WATER: Final = _HIGH_WATER // 2  # a waiting producer resumes below this
+DEFAULT_BUFFER_SIZE: Final = 64 * 1024
+"""Bytes a producer may run ahead of the socket (``buffer_size``); caps one coalesced write."""
 _CLEANUP_TIMEOUT: Final = 5.0  # how long to wait for a cancelled producer's cleanup
 _FIELDS: Final = frozenset({"data", "event", "id", "retry", "comment"})
 
@@ -184,6 +185,9 @@ class EventStream:
             connection, so that the client can tell the stream broke.
         coalesce: send everything already produced in one write (default). ``False`` writes
             each item separately.
+        buffer_size: how many bytes the producer may run ahead of the writer: once that much
+            is buffered it waits until half has been sent (the buffer holds at most this plus
+            one item). Default 64 KiB.
         group: the :class:`StreamGroup` this stream registers with while it runs.
         tag: any object; :meth:`StreamGroup.close_all` can select streams by it.
     """
@@ -196,6 +200,7 @@ class EventStream:
         send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
         on_error: OnError | None = None,
         coalesce: bool = True,
+        buffer_size: int = DEFAULT_BUFFER_SIZE,
         group: StreamGroup | None = None,
         tag: object = None,
     ) -> None:
@@ -211,6 +216,12 @@ class EventStream:
         self._send_timeout = _check_seconds("send_timeout", send_timeout, allow_none=True)
         self._on_error = on_error
         self._coalesce = bool(coalesce)
+        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int):
+            raise TypeError(f"buffer_size must be an int, not {type(buffer_size).__name__}")
+        if buffer_size < 1:
+            raise ValueError(f"buffer_size must be >= 1, not {buffer_size}")
+        self._high_water = buffer_size
+        self._low_water = max(1, buffer_size // 2)  # a waiting producer resumes below this
         self._group = group
         self.tag = tag
         self._used = False
@@ -260,7 +271,7 @@ class EventStream:
             was_empty = not self._chunks
             self._chunks.append(data)
             self._size += len(data)
-            full = self._size >= _HIGH_WATER
+            full = self._size >= self._high_water
         if was_empty:
             self._notify()
         return full
@@ -304,7 +315,7 @@ class EventStream:
             for item in iterator:
                 if self._put(to_bytes(item)):
                     with self._lock:
-                        while self._size >= _LOW_WATER and not self._stop:
+                        while self._size >= self._low_water and not self._stop:
                             self._room.wait()
                 if self._stop:
                     break
@@ -348,7 +359,7 @@ class EventStream:
                 wake.set()
             finished = self._finished and not self._chunks
             error = self._error if finished else None
-            room = self._size < _LOW_WATER
+            room = self._size < self._low_water
             if room:
                 self._room.notify_all()
         if room:

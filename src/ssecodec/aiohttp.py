@@ -35,6 +35,7 @@ from typing import Any
 from ._deps import require
 from ._http import BODY_PREVIEW, is_event_stream, wrong_content_type
 from ._server import (
+    DEFAULT_BUFFER_SIZE,
     DEFAULT_PING,
     DEFAULT_SEND_TIMEOUT,
     Content,
@@ -78,8 +79,9 @@ class EventSourceResponse(web.StreamResponse):
 
     The arguments mean what they mean for :class:`ssecodec.starlette.EventSourceResponse`:
     ``content`` is a sync or async iterable of ``Event``, dict, str or bytes; ``ping`` (default
-    15 s, ``0`` disables), ``send_timeout`` (default 30 s), ``on_error`` and ``coalesce``
-    behave the same. ``status``, ``reason`` and ``headers`` are ``StreamResponse``'s.
+    15 s, ``0`` disables), ``send_timeout`` (default 30 s), ``on_error``, ``coalesce`` and
+    ``buffer_size`` (default 64 KiB) behave the same. ``status``, ``reason`` and ``headers``
+    are ``StreamResponse``'s.
 
     The stream is written when aiohttp prepares the response (after the handler returned it and
     the middlewares ran), so a handler just does ``return EventSourceResponse(events())``.
@@ -97,6 +99,7 @@ class EventSourceResponse(web.StreamResponse):
         send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
         on_error: OnError | None = None,
         coalesce: bool = True,
+        buffer_size: int = DEFAULT_BUFFER_SIZE,
     ) -> None:
         super().__init__(status=status, reason=reason, headers=headers)
         self._stream = EventStream(
@@ -105,6 +108,7 @@ class EventSourceResponse(web.StreamResponse):
             send_timeout=send_timeout,
             on_error=on_error,
             coalesce=coalesce,
+            buffer_size=buffer_size,
             group=_STREAMS,
         )
         if "Content-Type" not in self.headers:

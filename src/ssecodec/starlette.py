@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 from ._deps import require
 from ._server import (
+    DEFAULT_BUFFER_SIZE,
     DEFAULT_PING,
     DEFAULT_SEND_TIMEOUT,
     Content,
@@ -72,6 +73,8 @@ class EventSourceResponse(Response):
             connection is dropped, so the client sees a broken stream.
         coalesce: send all the events already produced in one write (the default), instead of
             one write per event.
+        buffer_size: how many bytes the producer may run ahead of the client (backpressure:
+            it then waits until half of that was sent). Default 64 KiB.
 
     Headers ``Cache-Control: no-cache`` and ``X-Accel-Buffering: no`` (nginx) are set unless
     given. When the client disconnects, an async producer is cancelled at once (its ``finally``
@@ -93,6 +96,7 @@ class EventSourceResponse(Response):
         send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
         on_error: OnError | None = None,
         coalesce: bool = True,
+        buffer_size: int = DEFAULT_BUFFER_SIZE,
     ) -> None:
         self._stream = EventStream(
             content,
@@ -100,6 +104,7 @@ class EventSourceResponse(Response):
             send_timeout=send_timeout,
             on_error=on_error,
             coalesce=coalesce,
+            buffer_size=buffer_size,
             group=_STREAMS,
         )
         self.status_code = status_code

@@ -1,0 +1,428 @@
+"""``ssecodec.relay`` on real servers: upstream (uvicorn) -> relay (uvicorn or aiohttp) -> client.
+
+Every server listens on 127.0.0.1 on a port the OS picks. The relay is run in both paths
+(pass-through, and decoding with a sync and an async identity transform) and both frameworks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import h11
+import httpx
+import pytest
+
+from conftest import AiohttpServer, UvicornServer, bound_socket
+from ssecodec import Decoder, Event
+from ssecodec.relay import relay_aiohttp, relay_starlette
+
+TIMEOUT = 10.0
+
+# -- the upstream --------------------------------------------------------------------------
+
+TRICKY = (
+    b"\xef\xbb\xbf: hello\r\n"
+    b"retry: 2500\r\n\r\n"
+    b"id: 1\revent: delta\rdata: caf\xc3\xa9 \xe2\x9c\x93\r\r"
+    b"data: multi\ndata: line\n\n"
+    b"id\ndata: id reset\r\n\r\n"
+    b"id: bad\x00\ndata: an id with NUL is ignored\n\n"
+    b"data: invalid \xff utf-8\n\n"
+    b"event: only-a-type\n\n"
+    b": ping\n\n"
+    b"id: 99\n\n"
+    b"data:no space\r\n"
+    b"data\r\n\r\n"
+    b"data: an unfinished event"
+)
+
+
+@dataclass
+class Probe:
+    finished: threading.Event = field(default_factory=threading.Event)
+    finished_at: float = 0.0
+    produced: int = 0
+    last_event_id: str | None = None
+
+
+PROBES: dict[str, Probe] = {}
+
+
+def probe(token: str) -> Probe:
+    return PROBES.setdefault(token, Probe())
+
+
+def upstream_app() -> Any:
+    """A raw ASGI upstream: exact bytes in exact HTTP chunks where that matters."""
+    from ssecodec.starlette import EventSourceResponse
+
+    start = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"text/event-stream")],
+    }
+
+    async def body(send: Any, data: bytes, more: bool = True) -> None:
+        await send({"type": "http.response.body", "body": data, "more_body": more})
+
+    async def infinite(token: str) -> AsyncIterator[Event]:
+        try:
+            i = 0
+            while True:
+                yield Event(f"tick {i}", id=str(i))
+                i += 1
+                await asyncio.sleep(0.02)
+        finally:
+            probe(token).finished_at = time.monotonic()
+            probe(token).finished.set()
+
+    async def flood(token: str) -> AsyncIterator[Event]:
+        payload = "x" * 1000
+        state = probe(token)
+        try:
+            i = 0
+            while True:
+                event = Event(payload, id=str(i))
+                state.produced += 1010
+                yield event
+                i += 1
+                if i % 64 == 0:
+                    await asyncio.sleep(0)
+        finally:
+            state.finished_at = time.monotonic()
+            state.finished.set()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        path = scope["path"]
+        query = dict(
+            part.split("=", 1) for part in scope["query_string"].decode().split("&") if part
+        )
+        headers = dict(scope["headers"])
+        if path == "/tricky":
+            size = int(query["size"])
+            await send(start)
+            for i in range(0, len(TRICKY), size):
+                await body(send, TRICKY[i : i + size])
+            await body(send, b"", more=False)
+        elif path == "/fail":
+            await send(start)
+            await body(send, b"id: 1\ndata: one\n\ndata: two\r\n")
+            await body(send, b"\r\ndata: half an ev")
+            raise RuntimeError("the upstream broke mid-stream")
+        elif path == "/echo-id":
+            probe(query["token"]).last_event_id = headers.get(b"last-event-id", b"").decode()
+            await send(start)
+            await body(send, b"data: hello\n\n", more=False)
+        elif path == "/comments":
+            await send(start)
+            await body(send, b": keepalive\n\ndata: a\n: inside\ndata: b\n\n", more=False)
+        elif path == "/limited":
+            await send({**start, "status": 429, "headers": [
+                (b"content-type", b"application/json"), (b"retry-after", b"7")]})
+            await body(send, b'{"error": {"message": "slow down"}}', more=False)
+        elif path == "/html":
+            await send({**start, "headers": [(b"content-type", b"text/html")]})
+            await body(send, b"<html></html>", more=False)
+        elif path == "/infinite":
+            await EventSourceResponse(infinite(query["token"]))(scope, receive, send)
+        elif path == "/flood":
+            await EventSourceResponse(flood(query["token"]))(scope, receive, send)
+        else:
+            await send({**start, "status": 404})
+            await body(send, b"", more=False)
+
+    return app
+
+
+# -- the relays ------------------------------------------------------------------------------
+
+
+def identity(event: Event) -> Event:
+    return event
+
+
+async def async_identity(event: Event) -> Event:
+    return event
+
+
+TRANSFORMS = {"pass": None, "transform": identity, "async": async_identity}
+
+
+def relay_options(query: Any) -> dict[str, Any]:
+    return {
+        "transform": TRANSFORMS[query.get("mode", "pass")],
+        "comments": query.get("comments") == "1",
+        "ping": 0,
+    }
+
+
+def starlette_relay(upstream: str) -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    clients: list[httpx.AsyncClient] = []
+
+    async def relay(request: Request) -> Response:
+        return await relay_starlette(
+            request,
+            clients[0],
+            "GET",
+            upstream + request.query_params["up"],
+            **relay_options(request.query_params),
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(TIMEOUT, read=None)) as client:
+            clients.append(client)
+            yield
+
+    return Starlette(routes=[Route("/relay", relay)], lifespan=lifespan)
+
+
+def aiohttp_relay(upstream: str) -> Any:
+    from aiohttp import web
+
+    from ssecodec.aiohttp import on_shutdown
+
+    key = web.AppKey("client", httpx.AsyncClient)
+
+    async def relay(request: web.Request) -> web.StreamResponse:
+        return await relay_aiohttp(
+            request,
+            request.app[key],
+            "GET",
+            upstream + request.query["up"],
+            **relay_options(request.query),
+        )
+
+    async def client_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(TIMEOUT, read=None)) as client:
+            app[key] = client
+            yield
+
+    app = web.Application()
+    app.router.add_get("/relay", relay)
+    app.cleanup_ctx.append(client_ctx)
+    app.on_shutdown.append(on_shutdown)
+    return app
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[UvicornServer]:
+    server = UvicornServer(upstream_app()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def starlette_relay_server(upstream: UvicornServer) -> Iterator[UvicornServer]:
+    server = UvicornServer(starlette_relay(upstream.url), lifespan="on").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def aiohttp_relay_server(upstream: UvicornServer) -> Iterator[AiohttpServer]:
+    server = AiohttpServer(aiohttp_relay(upstream.url)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["starlette", "aiohttp"])
+def relay_url(request: pytest.FixtureRequest) -> str:
+    server = request.getfixturevalue(f"{request.param}_relay_server")
+    return f"{server.url}/relay"
+
+
+@pytest.fixture
+def token(request: pytest.FixtureRequest) -> str:
+    return f"{request.node.name}-{time.monotonic_ns()}"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+State = tuple[list[tuple[str, str, str | None, int | None]], str, int | None]
+
+
+def decode(stream: bytes) -> State:
+    decoder = Decoder()
+    events = decoder.feed(stream)
+    decoder.close()
+    return [(e.event, e.data, e.id, e.retry) for e in events], decoder.last_event_id, decoder.retry
+
+
+def get(url: str, **params: str) -> httpx.Response:
+    with httpx.Client(timeout=TIMEOUT) as client:
+        return client.get(url, params=params)
+
+
+# -- correctness -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["pass", "transform", "async"])
+@pytest.mark.parametrize("size", [1, 7, 64, 4096])
+def test_chunk_splitting(relay_url: str, mode: str, size: int) -> None:
+    """Upstream HTTP chunks of 1, 7, 64 bytes (CRLF, BOM, UTF-8 split) or one: same events."""
+    response = get(relay_url, up=f"/tricky?size={size}", mode=mode)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-cache, no-transform"
+    assert response.headers["x-accel-buffering"] == "no"
+    expected = decode(TRICKY)
+    assert decode(response.content) == expected
+    assert len(expected[0]) == 6 and expected[1:] == ("99", 2500)
+    assert b"\r" not in response.content
+    assert not [line for line in response.content.split(b"\n") if line.startswith(b":")]
+    if mode == "pass":  # forwarded undecoded: the invalid UTF-8 byte is still there
+        assert b"invalid \xff utf-8" in response.content
+
+
+@pytest.mark.parametrize("mode", ["pass", "transform"])
+def test_comments_forwarded_when_asked(relay_url: str, mode: str) -> None:
+    kept = get(relay_url, up="/comments", mode=mode, comments="1").content
+    assert [line for line in kept.split(b"\n") if line.startswith(b":")] == [
+        b": keepalive",
+        b": inside",
+    ]
+    dropped = get(relay_url, up="/comments", mode=mode).content
+    assert b":" not in dropped.replace(b"data:", b"")
+    assert decode(kept) == decode(dropped) == ([("message", "a\nb", "", None)], "", None)
+
+
+@pytest.mark.parametrize("mode", ["pass", "transform"])
+def test_upstream_failure_mid_stream(relay_url: str, mode: str) -> None:
+    """The events before the failure, then an error event, then a clean end; no half event."""
+    response = get(relay_url, up="/fail", mode=mode)  # would raise on a broken stream
+    events, _, _ = decode(response.content)
+    assert events[:2] == [("message", "one", "1", None), ("message", "two", "1", None)]
+    assert len(events) == 3
+    kind, data, _, _ = events[2]
+    assert kind == "error"
+    error = json.loads(data)["error"]
+    assert error["type"] == "upstream_error"
+    assert "incomplete chunked read" in error["message"]
+    assert b"half" not in response.content
+
+
+def test_last_event_id_passed_upstream(relay_url: str, token: str) -> None:
+    with httpx.Client(timeout=TIMEOUT) as client:
+        response = client.get(
+            relay_url,
+            params={"up": f"/echo-id?token={token}"},
+            headers={"Last-Event-ID": "41"},
+        )
+    assert response.status_code == 200
+    assert probe(token).last_event_id == "41"
+
+
+def test_upstream_errors_become_http_errors(relay_url: str) -> None:
+    limited = get(relay_url, up="/limited")
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "7"
+    assert limited.json() == {"error": {"message": "slow down"}}
+    html = get(relay_url, up="/html")
+    assert html.status_code == 502
+    assert html.json()["error"]["type"] == "upstream_error"
+    missing = get(relay_url, up="/nowhere")
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("framework", ["starlette", "aiohttp"])
+def test_unreachable_upstream(framework: str) -> None:
+    sock = bound_socket()  # bound, never listening: connections are refused
+    port = sock.getsockname()[1]
+    app = (starlette_relay if framework == "starlette" else aiohttp_relay)(
+        f"http://127.0.0.1:{port}"
+    )
+    server: Any
+    if framework == "starlette":
+        server = UvicornServer(app, lifespan="on").start()
+    else:
+        server = AiohttpServer(app).start()
+    try:
+        response = get(f"{server.url}/relay", up="/x")
+        assert response.status_code == 502
+        assert "unreachable" in response.json()["error"]["message"]
+    finally:
+        server.stop()
+        sock.close()
+
+
+# -- lifecycle -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["pass", "transform"])
+def test_client_disconnect_closes_upstream(relay_url: str, token: str, mode: str) -> None:
+    state = probe(token)
+    with httpx.Client(timeout=TIMEOUT) as client, client.stream(
+        "GET", relay_url, params={"up": f"/infinite?token={token}", "mode": mode}
+    ) as response:
+        decoder = Decoder()
+        events: list[Event] = []
+        for chunk in response.iter_raw():
+            events.extend(decoder.feed(chunk))
+            if len(events) >= 3:
+                break
+    left = time.monotonic()
+    assert [e.data for e in events[:3]] == ["tick 0", "tick 1", "tick 2"]
+    assert state.finished.wait(5), "the upstream stream was not closed"
+    assert state.finished_at - left < 1.0
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/", 1)[0])
+
+
+@pytest.mark.parametrize("mode", ["pass", "transform"])
+def test_slow_client_pauses_the_upstream(relay_url: str, token: str, mode: str) -> None:
+    """A client that stops reading: the relay stops reading the upstream (bounded memory),
+    and once the client reads again the stream goes on with nothing lost."""
+    state = probe(token)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(TIMEOUT)
+    try:
+        sock.connect(("127.0.0.1", _port(relay_url)))
+        path = f"/relay?up=/flood%3Ftoken%3D{token}&mode={mode}"
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        received = sock.recv(4096)
+        assert received.startswith(b"HTTP/1.1 200")
+        # Stall; the upstream can produce far more than 100 MB/s here, unless held back.
+        time.sleep(1.0)
+        plateau = state.produced
+        time.sleep(1.0)
+        grown = state.produced - plateau
+        assert state.produced < 24 * 2**20, f"{state.produced} bytes taken from the upstream"
+        assert grown < 512 * 1024, f"the upstream still ran {grown} bytes ahead while stalled"
+        # Read on: the events continue in order.
+        connection = h11.Connection(h11.CLIENT)
+        connection.send(h11.Request(method="GET", target=path, headers=[("Host", "t")]))
+        connection.receive_data(received)
+        decoder = Decoder()
+        ids: list[int] = []
+        while len(ids) < 2000:
+            event = connection.next_event()
+            if event is h11.NEED_DATA:
+                chunk = sock.recv(65536)
+                assert chunk
+                connection.receive_data(chunk)
+            elif isinstance(event, h11.Data):
+                ids.extend(int(e.id or -1) for e in decoder.feed(event.data))
+            else:
+                assert isinstance(event, h11.Response) and event.status_code == 200
+        assert ids == list(range(len(ids)))
+    finally:
+        sock.close()
+    assert state.finished.wait(5), "the upstream stream was not closed"

@@ -1,0 +1,308 @@
+"""The relay pipeline without HTTP: ``relay_events`` and the pass-through framer.
+
+The oracle is the decoder: what a reader decodes from the relay's output must be what it
+decodes from the upstream (events, ids, types, retry, final state), for any stream and any
+chunking, in both paths (pass-through and with an identity transform).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ssecodec import Decoder, Event, LimitExceeded
+from ssecodec._framing import BOM, Framer, FramingLimitExceeded, split_comments, strip_comments
+from ssecodec.relay import error_event, relay_events
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+async def _aiter(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+def relay(chunks: Sequence[bytes], **options: Any) -> list[bytes]:
+    async def run() -> list[bytes]:
+        return [piece async for piece in relay_events(_aiter(chunks), **options)]
+
+    return asyncio.run(run())
+
+
+State = tuple[list[tuple[str, str, str | None, int | None]], str, int | None]
+
+
+def decode(stream: bytes) -> State:
+    """What a reader gets: its events, then its last event ID and retry at the end."""
+    decoder = Decoder()
+    events = decoder.feed(stream)
+    decoder.close()
+    return [(e.event, e.data, e.id, e.retry) for e in events], decoder.last_event_id, decoder.retry
+
+
+def terminated_lines(stream: bytes) -> list[bytes]:
+    """The spec's lines up to the last blank line (the events a reader completes)."""
+    if stream.startswith(BOM):
+        stream = stream[3:]
+    lines = re.split(rb"\r\n|\r|\n", stream)[:-1]
+    blanks = [i for i, line in enumerate(lines) if line == b""]
+    return lines[: blanks[-1] + 1] if blanks else []
+
+
+def comments(stream: bytes) -> list[bytes]:
+    return [line for line in terminated_lines(stream) if line.startswith(b":")]
+
+
+def split(stream: bytes, cuts: Sequence[int]) -> list[bytes]:
+    points = sorted(set(cuts))
+    return [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+
+
+PARTS = [
+    b"data: a", b"data", b"data:", b"data:  two spaces", b"\n", b"\r", b"\r\n", b": c",
+    b":", b": ping", b"id: 1", b"id: 2", b"id", b"id: \x00x", b"event: x", b"event",
+    b"retry: 5", b"retry: 70", b"retry: x", BOM, b"\xef", b"\xbb", b"\xc3\xa9", b"\xff",
+    b"d", b" ", b"\x00", b"data:\xe2\x82",
+]
+streams = st.lists(st.sampled_from(PARTS), max_size=40).map(b"".join)
+
+
+def identity(event: Event) -> Event:
+    return event
+
+
+MODES: list[dict[str, Any]] = [
+    {},
+    {"comments": True},
+    {"transform": identity},
+    {"transform": identity, "comments": True},
+]
+
+# -- the property: a reader sees the same stream -----------------------------------------------
+
+
+@settings(max_examples=300)
+@given(stream=streams, data=st.data())
+def test_reader_sees_the_upstream(stream: bytes, data: st.DataObject) -> None:
+    cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=8))
+    chunks = split(stream, cuts)
+    ended = stream + b"\n\n"  # ends at a boundary: the final state must match too
+    ended_chunks = split(ended, cuts)
+    for options in MODES:
+        out = b"".join(relay(chunks, **options))
+        assert b"\r" not in out
+        assert out == b"" or out.endswith(b"\n\n")
+        assert decode(out)[0] == decode(stream)[0], options
+        out = b"".join(relay(ended_chunks, **options))
+        assert decode(out) == decode(ended), options
+        expected_comments = comments(ended) if options.get("comments") else []
+        assert [line for line in out.split(b"\n") if line.startswith(b":")] == expected_comments
+
+
+def test_bytewise_and_every_split() -> None:
+    stream = (
+        BOM + b": hello\r\nid: 1\r\nevent: tick\r\ndata: caf\xc3\xa9\r\ndata: two\r\r"
+        b"retry: 100\n: ping\n\nid\ndata: reset\r\n\r\nid: 9\n\nretry: 5\r\n\r\ndata: partial"
+    )
+    expected = decode(stream[: stream.rindex(b"\r\n\r\n") + 4])
+    for options in MODES:
+        whole = b"".join(relay([stream], **options))
+        assert decode(whole) == expected
+        chunkings = [[stream[i : i + 1] for i in range(len(stream))]]
+        chunkings += [[stream[:cut], stream[cut:]] for cut in range(1, len(stream))]
+        for chunks in chunkings:
+            out = b"".join(relay(chunks, **options))
+            if "transform" in options:  # standalone id/retry lines may move; same meaning
+                assert decode(out) == expected, (options, chunks)
+            else:  # pass-through: the very same bytes
+                assert out == whole, (options, chunks)
+
+
+# -- pass-through framing ----------------------------------------------------------------------
+
+
+def test_pass_through_forwards_lines_verbatim() -> None:
+    stream = b"id: 42\nevent: delta\nretry: 3000\ndata: {\"a\": 1}\ndata:x\n\n"
+    assert relay([stream]) == [stream]
+
+
+def test_pass_through_yields_whole_events_only() -> None:
+    framer = Framer()
+    assert framer.feed(b"data: a\n\ndata: b") == b"data: a\n\n"
+    assert framer.feed(b"\n") == b""
+    assert framer.pending == len(b"data: b\n")
+    assert framer.feed(b"\ndata: c") == b"data: b\n\n"
+    assert framer.close() == len(b"data: c")
+
+
+def test_cr_at_chunk_end() -> None:
+    framer = Framer()
+    assert framer.feed(b"data: a\r") == b""
+    assert framer.feed(b"\n") == b""  # the LF of a split CRLF, not a blank line
+    assert framer.feed(b"\r") == b"data: a\n\n"
+    assert framer.feed(b"") == b""
+    assert framer.feed(b"\ndata: b\r\r") == b"data: b\n\n"  # the LF after CR is swallowed
+
+
+def test_bom_split_and_second_bom() -> None:
+    framer = Framer()
+    assert framer.feed(BOM[:1]) == b""
+    assert framer.feed(BOM[1:2]) == b""
+    assert framer.feed(BOM[2:] + b"data: a\n\n") == b"data: a\n\n"
+    # a second BOM is part of a field name; it must not become the output's leading BOM
+    out = b"".join(relay([BOM + BOM + b"data: a\n\ndata: b\n\n"]))
+    assert decode(out) == decode(BOM + BOM + b"data: a\n\ndata: b\n\n")
+    assert decode(out)[0] == [("message", "b", "", None)]
+    # an incomplete BOM is data
+    assert Framer().feed(b"\xef\xbbdata: a\n\n") == b"\xef\xbbdata: a\n\n"
+
+
+def test_comments_dropped_or_kept() -> None:
+    stream = b": keepalive\n\ndata: a\n: inside\ndata: b\n\n:\n\n"
+    assert relay([stream]) == [b"data: a\ndata: b\n\n"]
+    assert relay([stream], comments=True) == [stream]
+    assert relay([b": ping\n\n", b": ping\n\n"]) == []
+
+
+def test_strip_and_split_comments() -> None:
+    block = b":a\ndata: x\n:b\n:c\ndata: y\n\n:d\n\n"
+    assert strip_comments(block) == b"data: x\ndata: y\n\n"
+    assert strip_comments(b":a\n\n:b\n\n") == b""
+    assert strip_comments(b"data: x\n\n") == b"data: x\n\n"
+    pieces = split_comments(block)
+    assert b"".join(p for _, p in pieces) == block
+    assert [p for c, p in pieces if c] == [b":a\n", b":b\n", b":c\n", b":d\n"]
+    assert split_comments(b"data: x\n\n") == [(False, b"data: x\n\n")]
+
+
+def test_framer_limit() -> None:
+    framer = Framer(max_event_size=10)
+    assert framer.feed(b"data: 1234") == b""  # 10 bytes: at the limit
+    with pytest.raises(FramingLimitExceeded) as info:
+        framer.feed(b"5")
+    assert info.value.complete == b""
+    assert info.value.size == 11
+    framer = Framer(max_event_size=10)
+    with pytest.raises(FramingLimitExceeded) as info:
+        framer.feed(b"data: a\n\ndata: 123456789")
+    assert info.value.complete == b"data: a\n\n"
+    assert info.value.limit_name == "max_event_size"
+    assert isinstance(info.value, LimitExceeded)
+
+
+@pytest.mark.parametrize("options", MODES, ids=["pass", "pass+comments", "tf", "tf+comments"])
+def test_limit_ends_the_relay_after_the_events_before(options: dict[str, Any]) -> None:
+    async def run() -> tuple[list[bytes], BaseException | None]:
+        got: list[bytes] = []
+        try:
+            async for piece in relay_events(
+                _aiter([b"data: a\n\ndata: " + b"x" * 100]), max_event_size=50, **options
+            ):
+                got.append(piece)
+        except LimitExceeded as exc:
+            return got, exc
+        return got, None
+
+    got, error = asyncio.run(run())
+    assert decode(b"".join(got))[0] == [("message", "a", "", None)]
+    assert isinstance(error, LimitExceeded)
+    event = error_event(error)
+    assert event.event == "error" and '"upstream_limit"' in event.data
+
+
+def test_transform_limit_inside_one_chunk() -> None:
+    stream = b"data: a\n\ndata: " + b"x" * 100 + b"\n\ndata: b\n\n"
+
+    async def run() -> tuple[list[bytes], BaseException | None]:
+        got: list[bytes] = []
+        try:
+            pieces = relay_events(_aiter([stream]), transform=identity, max_event_size=50)
+            async for piece in pieces:
+                got.append(piece)
+        except LimitExceeded as exc:
+            return got, exc
+        return got, None
+
+    got, error = asyncio.run(run())
+    assert isinstance(error, LimitExceeded)
+    assert [e[1] for e in decode(b"".join(got))[0]] == ["a", "b"]
+
+
+def test_framing_is_linear_in_the_event_size() -> None:
+    """One 4 MiB event arriving in 1 KiB chunks: no rescanning of the buffered bytes."""
+
+    def cost(size: int) -> float:
+        chunks = [b"data: "] + [b"x" * 1023 + b"\r"] * (size // 1024) + [b"\n\n"]
+        framer = Framer()
+        began = time.perf_counter()
+        for chunk in chunks:
+            framer.feed(chunk)
+        return time.perf_counter() - began
+
+    small, big = min(cost(1 << 20) for _ in range(3)), min(cost(4 << 20) for _ in range(3))
+    assert big < small * 4 * 3, (small, big)  # quadratic would be 16x
+
+
+# -- transforms ----------------------------------------------------------------------------
+
+
+def test_transform_rewrites_and_drops() -> None:
+    stream = b"id: 1\nevent: delta\ndata: a\n\nid: 2\ndata: [DONE]\nretry: 500\n\ndata: c\n\n"
+
+    def upper(event: Event) -> Event | None:
+        if event.data == "[DONE]":
+            return None
+        return Event(event.data.upper(), event=event.event)
+
+    out = b"".join(relay([stream], transform=upper))
+    events, last_id, retry = decode(out)
+    # a new event without id keeps the upstream's; the dropped event's retry survives
+    assert events == [("delta", "A", "1", None), ("message", "C", "2", None)]
+    assert (last_id, retry) == ("2", 500)
+
+
+def test_async_transform() -> None:
+    async def tag(event: Event) -> Event:
+        await asyncio.sleep(0)
+        return Event(event.data + "!", event="tagged", id=event.id)
+
+    out = b"".join(relay([b"data: a\n\ndata: b\n\n"], transform=tag))
+    assert decode(out)[0] == [("tagged", "a!", "", None), ("tagged", "b!", "", None)]
+
+
+def test_transform_may_set_ids() -> None:
+    count = iter(range(100))
+
+    def number(event: Event) -> Event:
+        return Event(event.data, id=str(next(count)))
+
+    out = b"".join(relay([b"data: a\n\ndata: b\n\n"], transform=number))
+    assert decode(out)[0] == [("message", "a", "0", None), ("message", "b", "1", None)]
+
+
+def test_transform_returning_a_wrong_type() -> None:
+    async def run() -> None:
+        async for _ in relay_events(_aiter([b"data: a\n\n"]), transform=lambda e: "nope"):  # type: ignore[arg-type,return-value]
+            pass
+
+    with pytest.raises(TypeError, match="Event or None, not str"):
+        asyncio.run(run())
+
+
+def test_error_event_kinds() -> None:
+    import httpx
+
+    upstream = error_event(httpx.RemoteProtocolError("peer closed connection"))
+    assert upstream.event == "error"
+    assert upstream.json() == {
+        "error": {"type": "upstream_error", "message": "peer closed connection"}
+    }
+    internal = error_event(KeyError("secret internals"))
+    assert internal.json() == {"error": {"type": "relay_error", "message": "KeyError"}}
