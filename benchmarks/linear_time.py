@@ -292,7 +292,7 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
         ax.set_ylabel("ns per byte")
         ax.set_title({"c": "Cython twin", "py": "pure-Python twin"}[impl])
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
+        ax.legend(loc="center right", fontsize=8)
     fig.suptitle("ssecodec decoding cost per byte vs stream size (flat = linear time)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
