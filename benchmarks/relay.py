@@ -101,14 +101,28 @@ def upstream_app() -> Any:
                 ],
             }
         )
+        gone = False
+
+        async def watch() -> None:  # stop writing once the relay has left
+            nonlocal gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+
+        watcher = asyncio.ensure_future(watch())
         if write:
             view = memoryview(whole)
             pieces: Any = (bytes(view[i : i + write]) for i in range(0, len(whole), write))
         else:
             pieces = events
-        for piece in pieces:
-            await send({"type": "http.response.body", "body": piece, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        try:
+            for piece in pieces:
+                if gone:
+                    return
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
 
     return app
 
@@ -218,6 +232,9 @@ def serve(app: Any) -> None:
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, loop="asyncio", http="h11",
         lifespan="on", timeout_graceful_shutdown=2,
+        # Longer than httpx's keep-alive expiry (5 s): a pooled connection is never closed by
+        # the server just as the relay reuses it ("Server disconnected without a response").
+        timeout_keep_alive=300,
     )
     profile = os.environ.get("RELAY_BENCH_PROFILE")  # a file: cProfile the server into it
     if not profile:
