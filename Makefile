@@ -168,8 +168,12 @@ leaks: build
 # --- Relay benchmark (issue 8): upstream -> relay -> client on 127.0.0.1 ----------------------
 # Relay-process CPU per 1M events and events/s for 1, 10 and 100 streams: ssecodec.relay
 # (pass-through and with a transform) against httpx-sse + sse-starlette. Two upstreams: one
-# writing 16 KiB pieces, one writing each event on its own. docs/relay.md has the figures.
+# writing 16 KiB pieces, one writing each event on its own; and two httpx transports for the
+# relays' upstream client (both relays use the same one): httpx's own (httpcore) and aiohttp's
+# (httpx-aiohttp). docs/relay.md has the figures. About 40 minutes.
 .PHONY: bench-relay
 bench-relay: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) benchmarks/relay.py --events 100000 --repeat 5 --json benchmarks/out/relay.json $(ARGS)
 	$(BENCH_PY) benchmarks/relay.py --upstream-write 0 --events 40000 --repeat 3 --json benchmarks/out/relay-per-event.json $(ARGS)
+	$(BENCH_PY) benchmarks/relay.py --transport aiohttp --events 100000 --repeat 3 --json benchmarks/out/relay-aiohttp.json $(ARGS)
+	$(BENCH_PY) benchmarks/relay.py --transport aiohttp --upstream-write 0 --events 40000 --repeat 3 --json benchmarks/out/relay-aiohttp-per-event.json $(ARGS)

@@ -1,7 +1,8 @@
 """End-to-end relay benchmark: upstream (uvicorn) -> relay -> client (httpx), on 127.0.0.1.
 
     python benchmarks/relay.py [--events 200000] [--streams 1,10,100] [--repeat 5]
-                               [--upstream-write 16384] [--variants ...] [--quick]
+                               [--upstream-write 16384] [--transport httpcore|aiohttp]
+                               [--variants ...] [--quick]
 
 Three processes:
 
@@ -10,7 +11,10 @@ Three processes:
   written in pieces of ``--upstream-write`` bytes cut anywhere (so events straddle HTTP
   chunks), or one event per write with ``--upstream-write 0``;
 * the **relay**: uvicorn (h11) + Starlette, with one route per variant, each relaying the
-  upstream stream to the client;
+  upstream stream to the client; every variant reads the upstream with the same
+  ``httpx.AsyncClient``, on httpx's own transport (httpcore + h11, the default) or, with
+  ``--transport aiohttp``, on httpx-aiohttp's ``AiohttpTransport`` (what the openai SDK's
+  ``DefaultAioHttpClient`` uses);
 * the **client** (this process): ``N`` concurrent ``httpx.AsyncClient`` streams that decode
   every event (ssecodec) and check the count and the final ``[DONE]``.
 
@@ -48,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+TRANSPORTS = ["httpcore", "aiohttp"]
 VARIANTS = ["ssecodec", "ssecodec+transform", "peer", "peer+transform", "raw"]
 PAIRS = [("ssecodec", "peer"), ("ssecodec+transform", "peer+transform")]
 
@@ -141,7 +146,24 @@ class Count:
         return event
 
 
-def relay_app(upstream: str) -> Any:
+def upstream_client(transport: str) -> Any:
+    """The relay's ``httpx.AsyncClient`` to the upstream, on the given transport."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
+    timeout = httpx.Timeout(60.0, read=None)
+    if transport == "httpcore":  # httpx's default
+        return httpx.AsyncClient(limits=limits, timeout=timeout)
+    if transport == "aiohttp":  # what the openai SDK's DefaultAioHttpClient uses
+        from httpx_aiohttp import AiohttpTransport
+
+        return httpx.AsyncClient(
+            transport=AiohttpTransport(limits=limits), limits=limits, timeout=timeout
+        )
+    raise ValueError(f"unknown transport {transport!r}")
+
+
+def relay_app(upstream: str, transport: str = "httpcore") -> Any:
     import contextlib
 
     import httpx
@@ -205,9 +227,7 @@ def relay_app(upstream: str) -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
-        timeout = httpx.Timeout(60.0, read=None)
-        async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+        async with upstream_client(transport) as client:
             state["client"] = client
             yield
 
@@ -228,6 +248,7 @@ def serve(app: Any) -> None:
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)  # before the port is announced: connections wait for the server's start
     print(sock.getsockname()[1], flush=True)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, loop="asyncio", http="h11",
@@ -355,7 +376,10 @@ def versions() -> dict[str, str]:
     import ssecodec
 
     out = {"python": platform.python_version(), "ssecodec": ssecodec.IMPLEMENTATION}
-    for name in ["uvicorn", "starlette", "httpx", "h11", "httpx-sse", "sse-starlette"]:
+    for name in [
+        "uvicorn", "starlette", "httpx", "h11", "httpx-sse", "sse-starlette", "httpx-aiohttp",
+        "aiohttp",
+    ]:
         try:
             out[name] = version(name)
         except Exception:
@@ -372,6 +396,10 @@ def main() -> None:
         "--upstream-write", type=int, default=16384,
         help="bytes per upstream write (0: one event per write)",
     )
+    parser.add_argument(
+        "--transport", choices=TRANSPORTS, default="httpcore",
+        help="the relay's httpx transport to the upstream (both relays use it)",
+    )
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--quick", action="store_true", help="--events 20000 --repeat 2")
     parser.add_argument("--json", type=Path, default=HERE / "out" / "relay.json")
@@ -383,7 +411,7 @@ def main() -> None:
         serve(upstream_app())
         return
     if args.serve_relay:
-        serve(relay_app(args.serve_relay))
+        serve(relay_app(args.serve_relay, args.transport))
         return
     if args.quick:
         args.events, args.repeat = 20_000, 2
@@ -391,7 +419,7 @@ def main() -> None:
     variants = args.variants.split(",")
 
     upstream = Process("--serve-upstream")
-    relay = Process("--serve-relay", upstream.url)
+    relay = Process("--serve-relay", upstream.url, "--transport", args.transport)
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
     try:
         for streams in streams_list:  # warm-up: connections, imports, cached bodies
@@ -417,6 +445,7 @@ def main() -> None:
         "events": args.events,
         "repeat": args.repeat,
         "upstream_write": args.upstream_write,
+        "transport": args.transport,
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
         "versions": versions(),
@@ -458,7 +487,8 @@ def print_report(report: dict[str, Any], meta: dict[str, Any]) -> None:
     how = f"{write}-byte writes" if write else "one event per write"
     print(
         f"\nRelay CPU per 1M events and events/s (medians of {meta['repeat']} runs of "
-        f"{meta['events']:,} events; upstream: {how}; {meta['cpus']} CPUs {meta['machine']};"
+        f"{meta['events']:,} events; upstream: {how}; relay's httpx transport: "
+        f"{meta.get('transport', 'httpcore')}; {meta['cpus']} CPUs {meta['machine']};"
         f" {', '.join(f'{k} {v}' for k, v in meta['versions'].items())})\n"
     )
     print("| streams | relay | CPU s / 1M events | events/s | ssecodec CPU / peer CPU |")
