@@ -19,6 +19,7 @@ from cpython.bytes cimport (
 )
 from cpython.list cimport PyList_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy
 
@@ -29,6 +30,7 @@ from ._numbers import format_retry, int_repr, parse_retry
 
 
 cdef extern from "Python.h":
+    ctypedef struct PyObject
     const char* PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t* size) except NULL
     const Py_ssize_t PY_SSIZE_T_MAX
     ctypedef unsigned char Py_UCS1
@@ -36,6 +38,208 @@ cdef extern from "Python.h":
     ctypedef unsigned int Py_UCS4
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     void* PyUnicode_DATA(object unicode)
+    list PyList_New(Py_ssize_t size)
+    void _list_set_item "PyList_SET_ITEM"(object lst, Py_ssize_t i, PyObject* item)  # steals
+    void Py_DECREF(PyObject* o)
+
+
+# Loops over 16 bytes at a time (SSE2, part of x86-64; elsewhere portable 8-byte word code).
+# Every load and store lies inside the bounds the caller passes.
+cdef extern from *:
+    """
+    #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+    #include <emmintrin.h>
+    #define SSECODEC_SSE2 1
+    #endif
+    #if defined(__GNUC__) || defined(__clang__)
+    #define SSECODEC_CTZ(x) __builtin_ctz(x)
+    #endif
+
+    /* Length of the leading run of ASCII bytes of p[:n]. */
+    static inline Py_ssize_t ssecodec_ascii_prefix(const unsigned char *p, Py_ssize_t n)
+    {
+        Py_ssize_t i = 0;
+    #ifdef SSECODEC_SSE2
+        while (i + 32 <= n) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(p + i + 16));
+            if (_mm_movemask_epi8(_mm_or_si128(a, b)))
+                break;
+            i += 32;
+        }
+        while (i + 16 <= n) {
+            int mask = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + i)));
+            if (mask) {
+    #ifdef SSECODEC_CTZ
+                return i + SSECODEC_CTZ((unsigned int)mask);
+    #else
+                break;
+    #endif
+            }
+            i += 16;
+        }
+    #ifdef SSECODEC_CTZ
+        if (i < n && n >= 16) {  /* the last 16 bytes, overlapping ASCII already checked */
+            int mask = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + n - 16)));
+            return mask ? n - 16 + SSECODEC_CTZ((unsigned int)mask) : n;
+        }
+    #endif
+    #else
+        while (i + 8 <= n) {
+            unsigned long long word;
+            memcpy(&word, p + i, 8);
+            if (word & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+    #endif
+        while (i < n && p[i] < 0x80)
+            i++;
+        return i;
+    }
+
+    /* Widen the leading ASCII run of p[:n] into out (room code units) and return its length.
+       Whole 16-byte blocks are stored while they fit both p[:n] and out[:room], so entries
+       after the run may be written too: the caller writes them again afterwards. The run
+       must fit out (it does: the caller measured the string). */
+    static inline Py_ssize_t ssecodec_ascii_to_ucs2(Py_UCS2 *out, Py_ssize_t room,
+                                                    const unsigned char *p, Py_ssize_t n)
+    {
+        Py_ssize_t k = 0;
+    #ifdef SSECODEC_SSE2
+        const __m128i zero = _mm_setzero_si128();
+        Py_ssize_t lim = n < room ? n : room;
+        while (k + 16 <= lim) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(p + k));
+            int mask = _mm_movemask_epi8(v);
+            _mm_storeu_si128((__m128i *)(out + k), _mm_unpacklo_epi8(v, zero));
+            _mm_storeu_si128((__m128i *)(out + k + 8), _mm_unpackhi_epi8(v, zero));
+            if (mask) {
+    #ifdef SSECODEC_CTZ
+                return k + SSECODEC_CTZ((unsigned int)mask);
+    #else
+                break;
+    #endif
+            }
+            k += 16;
+        }
+    #ifdef SSECODEC_CTZ
+        if (k < lim && lim >= 16) {  /* the last whole block, overlapping the run so far */
+            __m128i v = _mm_loadu_si128((const __m128i *)(p + lim - 16));
+            int mask = _mm_movemask_epi8(v);
+            _mm_storeu_si128((__m128i *)(out + lim - 16), _mm_unpacklo_epi8(v, zero));
+            _mm_storeu_si128((__m128i *)(out + lim - 8), _mm_unpackhi_epi8(v, zero));
+            if (mask)
+                return lim - 16 + SSECODEC_CTZ((unsigned int)mask);
+            k = lim;
+        }
+    #endif
+    #endif
+        while (k < n && p[k] < 0x80) {
+            out[k] = p[k];
+            k++;
+        }
+        return k;
+    }
+
+    static inline Py_ssize_t ssecodec_ascii_to_ucs4(Py_UCS4 *out, Py_ssize_t room,
+                                                    const unsigned char *p, Py_ssize_t n)
+    {
+        Py_ssize_t k = 0;
+    #ifdef SSECODEC_SSE2
+        const __m128i zero = _mm_setzero_si128();
+        Py_ssize_t lim = n < room ? n : room;
+        while (k + 16 <= lim) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(p + k));
+            int mask = _mm_movemask_epi8(v);
+            __m128i lo = _mm_unpacklo_epi8(v, zero);
+            __m128i hi = _mm_unpackhi_epi8(v, zero);
+            _mm_storeu_si128((__m128i *)(out + k), _mm_unpacklo_epi16(lo, zero));
+            _mm_storeu_si128((__m128i *)(out + k + 4), _mm_unpackhi_epi16(lo, zero));
+            _mm_storeu_si128((__m128i *)(out + k + 8), _mm_unpacklo_epi16(hi, zero));
+            _mm_storeu_si128((__m128i *)(out + k + 12), _mm_unpackhi_epi16(hi, zero));
+            if (mask) {
+    #ifdef SSECODEC_CTZ
+                return k + SSECODEC_CTZ((unsigned int)mask);
+    #else
+                break;
+    #endif
+            }
+            k += 16;
+        }
+    #ifdef SSECODEC_CTZ
+        if (k < lim && lim >= 16) {  /* the last whole block, overlapping the run so far */
+            __m128i v = _mm_loadu_si128((const __m128i *)(p + lim - 16));
+            int mask = _mm_movemask_epi8(v);
+            __m128i lo = _mm_unpacklo_epi8(v, zero);
+            __m128i hi = _mm_unpackhi_epi8(v, zero);
+            _mm_storeu_si128((__m128i *)(out + lim - 16), _mm_unpacklo_epi16(lo, zero));
+            _mm_storeu_si128((__m128i *)(out + lim - 12), _mm_unpackhi_epi16(lo, zero));
+            _mm_storeu_si128((__m128i *)(out + lim - 8), _mm_unpacklo_epi16(hi, zero));
+            _mm_storeu_si128((__m128i *)(out + lim - 4), _mm_unpackhi_epi16(hi, zero));
+            if (mask)
+                return lim - 16 + SSECODEC_CTZ((unsigned int)mask);
+            k = lim;
+        }
+    #endif
+    #endif
+        while (k < n && p[k] < 0x80) {
+            out[k] = p[k];
+            k++;
+        }
+        return k;
+    }
+    /* Events built field by field: Event's object layout, checked against the compiled class
+       when the module is imported (_FAST_EVENTS). */
+    typedef struct {
+        PyObject_HEAD
+        PyObject *data;
+        PyObject *event;
+        PyObject *id;
+        PyObject *retry;
+    } ssecodec_EventLayout;
+
+    static int ssecodec_event_layout_ok(PyObject *type, PyObject *sample, PyObject *data,
+                                        PyObject *event, PyObject *id, PyObject *retry)
+    {
+        ssecodec_EventLayout *o = (ssecodec_EventLayout *)sample;
+        return ((PyTypeObject *)type)->tp_basicsize == (Py_ssize_t)sizeof(ssecodec_EventLayout)
+            && ((PyTypeObject *)type)->tp_itemsize == 0
+            && !PyType_IS_GC((PyTypeObject *)type)
+            && o->data == data && o->event == event && o->id == id && o->retry == retry;
+    }
+
+    /* A new Event holding new references to the four fields; NULL with MemoryError set. */
+    static PyObject *ssecodec_new_event(PyObject *type, PyObject *data, PyObject *event,
+                                        PyObject *id, PyObject *retry)
+    {
+        ssecodec_EventLayout *o = (ssecodec_EventLayout *)PyObject_Malloc(
+            sizeof(ssecodec_EventLayout));
+        if (o == NULL)
+            return PyErr_NoMemory();
+        PyObject_Init((PyObject *)o, (PyTypeObject *)type);
+        Py_INCREF(data);
+        o->data = data;
+        Py_INCREF(event);
+        o->event = event;
+        Py_INCREF(id);
+        o->id = id;
+        Py_INCREF(retry);
+        o->retry = retry;
+        return (PyObject *)o;
+    }
+    """
+    bint _event_layout_ok "ssecodec_event_layout_ok"(
+        PyObject* type, PyObject* sample, PyObject* data, PyObject* event, PyObject* id,
+        PyObject* retry)
+    PyObject* _new_event "ssecodec_new_event"(
+        PyObject* type, PyObject* data, PyObject* event, PyObject* id, PyObject* retry) except NULL
+    Py_ssize_t _ascii_prefix "ssecodec_ascii_prefix"(
+        const unsigned char* p, Py_ssize_t n) noexcept nogil
+    Py_ssize_t _ascii_to_ucs2 "ssecodec_ascii_to_ucs2"(
+        Py_UCS2* out, Py_ssize_t room, const unsigned char* p, Py_ssize_t n) noexcept nogil
+    Py_ssize_t _ascii_to_ucs4 "ssecodec_ascii_to_ucs4"(
+        Py_UCS4* out, Py_ssize_t room, const unsigned char* p, Py_ssize_t n) noexcept nogil
 
 
 __all__ = [
@@ -60,7 +264,6 @@ cdef Py_ssize_t _SHRINK_ABOVE = 64 * 1024  # owned buffers larger than this are 
 
 @cython.final
 @cython.no_gc
-@cython.freelist(512)
 cdef class Event:
     """One server-sent event: an immutable value.
 
@@ -156,6 +359,18 @@ cdef inline Event _make_event(str data, str event, object id, object retry):
     return obj
 
 
+cdef bint _check_event_layout():
+    cdef Event sample = _make_event("d", "e", "i", 1)
+    return _event_layout_ok(<PyObject*>Event, <PyObject*>sample, <PyObject*>sample.data,
+                            <PyObject*>sample.event, <PyObject*>sample.id,
+                            <PyObject*>sample.retry)
+
+
+# The decoder builds its events with _new_event (no tp_new call, no None placeholders) when
+# the layout matches, which it does unless Cython changes how it lays out the class.
+cdef bint _FAST_EVENTS = _check_event_layout()
+
+
 def _rebuild_event(data, event, id, retry):
     return Event(data, event=event, id=id, retry=retry)
 
@@ -170,28 +385,6 @@ def _rebuild_event(data, event, id, retry):
 # well-formed UTF-8 goes to PyUnicode_DecodeUTF8 with "replace", which defines the result (R3).
 
 cdef Py_ssize_t _SHORT_TEXT = 16  # below this, PyUnicode_DecodeUTF8 is as fast
-
-
-cdef inline Py_ssize_t _ascii_prefix(const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    """Length of the leading run of ASCII bytes."""
-    cdef Py_ssize_t i = 0
-    cdef unsigned long long word, w1, w2, w3
-    while i + 32 <= n:
-        memcpy(&word, p + i, 8)
-        memcpy(&w1, p + i + 8, 8)
-        memcpy(&w2, p + i + 16, 8)
-        memcpy(&w3, p + i + 24, 8)
-        if (word | w1 | w2 | w3) & 0x8080808080808080ULL:
-            break
-        i += 32
-    while i + 8 <= n:
-        memcpy(&word, p + i, 8)
-        if word & 0x8080808080808080ULL:
-            break
-        i += 8
-    while i < n and p[i] < 0x80:
-        i += 1
-    return i
 
 
 cdef inline bint _is_cont(unsigned char c) noexcept nogil:
@@ -262,18 +455,6 @@ cdef Py_ssize_t _measure_utf8(const unsigned char* p, Py_ssize_t n, Py_ssize_t i
     return chars
 
 
-cdef inline void _widen2(Py_UCS2* out, const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t k
-    for k in range(n):
-        out[k] = p[k]
-
-
-cdef inline void _widen4(Py_UCS4* out, const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t k
-    for k in range(n):
-        out[k] = p[k]
-
-
 cdef str _decode(const char* s, Py_ssize_t n):
     """Decode UTF-8 bytes to str exactly as bytes.decode("utf-8", "replace") does."""
     cdef const unsigned char* p = <const unsigned char*>s
@@ -313,6 +494,7 @@ cdef str _decode(const char* s, Py_ssize_t n):
                 i += 2
                 j += 1
         return text
+    # Wider kinds: each ASCII run is scanned and widened in one pass.
     if maxchar < 0x10000:
         out2 = <Py_UCS2*>PyUnicode_DATA(text)
     else:
@@ -322,11 +504,10 @@ cdef str _decode(const char* s, Py_ssize_t n):
     while i < n:
         c = p[i]
         if c < 0x80:
-            run = _ascii_prefix(p + i, n - i)
             if maxchar < 0x10000:
-                _widen2(out2 + j, p + i, run)
+                run = _ascii_to_ucs2(out2 + j, chars - j, p + i, n - i)
             else:
-                _widen4(out4 + j, p + i, run)
+                run = _ascii_to_ucs4(out4 + j, chars - j, p + i, n - i)
             i += run
             j += run
             continue
@@ -459,6 +640,11 @@ cdef class Decoder:
     cdef object _retry
     cdef object _block_retry
     cdef object _violation
+    # The events of the chunk being fed (new references), moved into the returned list at the
+    # end of feed(): no list growth per event. The array's capacity is kept across feeds.
+    cdef PyObject** _out
+    cdef Py_ssize_t _out_len
+    cdef Py_ssize_t _out_cap
 
     def __cinit__(self):
         self._line.ptr = NULL
@@ -469,6 +655,9 @@ cdef class Decoder:
         self._data.cap = 0
         self._line.limit = 0
         self._data.limit = 0
+        self._out = NULL
+        self._out_len = 0
+        self._out_cap = 0
 
     @cython.critical_section  # __init__ may be called again: it frees the buffers
     def __init__(
@@ -483,6 +672,7 @@ cdef class Decoder:
         # Python twin does (stale bytes would otherwise leak into the next line or event).
         _buf_free(&self._line)
         _buf_free(&self._data)
+        self._drop_events()
         self._line.limit = max(self._max_line_size, 0)
         self._data.limit = max(self._max_event_size, 0)
         self._bom_prefix = b""
@@ -506,6 +696,8 @@ cdef class Decoder:
     def __dealloc__(self):
         _buf_free(&self._line)
         _buf_free(&self._data)
+        self._drop_events()
+        PyMem_Free(self._out)
 
     # The getters lock too: on free-threaded builds, reading an object field while another
     # thread's feed() replaces (and frees) it would be a use-after-free.
@@ -588,6 +780,7 @@ cdef class Decoder:
         ``feed``); it is a list so that callers can treat it like ``feed``. Idempotent.
         """
         self._closed = True
+        self._drop_events()
         _buf_free(&self._line)
         self._skip_line = False
         self._discarding = False
@@ -597,15 +790,16 @@ cdef class Decoder:
         return []
 
     cdef list _feed(self, const char* start, Py_ssize_t n):
-        cdef list events = []
         cdef const char* cur = start
         cdef const char* end = start + n
         cdef const char* next_lf
         cdef const char* next_cr
         cdef const char* eol
         cdef Py_ssize_t size
+        if self._out_len:  # left by a feed() that raised: those events are lost with it
+            self._drop_events()
         if n == 0:
-            return events
+            return []
         if self._pending_cr:
             self._pending_cr = False
             if cur[0] == b'\n':
@@ -624,13 +818,15 @@ cdef class Decoder:
                     self._keep_partial_line(cur, end - cur)
                     break
                 if self._line.size or self._skip_line:
-                    self._finish_partial_line(cur, eol - cur, events)
+                    self._finish_partial_line(cur, eol - cur)
+                elif eol == cur:  # a blank line (R9)
+                    self._dispatch()
                 else:
                     size = eol - cur
                     if self._max_line_size >= 0 and size > self._max_line_size:
                         self._violate("max_line_size", self._max_line_size, size)
                     else:
-                        self._process_line(cur, size, True, events)
+                        self._process_line(cur, size, True)
                 if eol[0] == b'\r':
                     if eol + 1 == end:
                         self._pending_cr = True
@@ -645,7 +841,49 @@ cdef class Decoder:
             if self._has_ref:  # the chunk goes away: keep our own copy of the pending data
                 self._has_ref = False
                 _buf_append(&self._data, self._ref, self._ref_len)
+        return self._take_events()
+
+    cdef inline int _push_event(self, PyObject* event) except -1:
+        """Append a new reference to the chunk's events (released here if that fails)."""
+        cdef Py_ssize_t cap
+        cdef PyObject** grown
+        if self._out_len == self._out_cap:
+            cap = self._out_cap * 2 if self._out_cap else 16
+            grown = <PyObject**>PyMem_Realloc(self._out, <size_t>cap * sizeof(PyObject*))
+            if grown == NULL:
+                Py_DECREF(event)
+                raise MemoryError()
+            self._out = grown
+            self._out_cap = cap
+        self._out[self._out_len] = event
+        self._out_len += 1
+        return 0
+
+    cdef list _take_events(self):
+        """The chunk's events as a list of exactly their number, the array left empty."""
+        cdef Py_ssize_t i
+        cdef Py_ssize_t n = self._out_len
+        cdef list events
+        try:
+            events = PyList_New(n)
+        except BaseException:
+            self._drop_events()
+            raise
+        for i in range(n):
+            _list_set_item(events, i, self._out[i])  # moves the reference
+        self._out_len = 0
+        if self._out_cap * <Py_ssize_t>sizeof(PyObject*) > _SHRINK_ABOVE:
+            PyMem_Free(self._out)
+            self._out = NULL
+            self._out_cap = 0
         return events
+
+    cdef void _drop_events(self) noexcept:
+        cdef Py_ssize_t i
+        cdef Py_ssize_t n = self._out_len
+        self._out_len = 0
+        for i in range(n):
+            Py_DECREF(self._out[i])
 
     cdef int _keep_partial_line(self, const char* p, Py_ssize_t n) except -1:
         cdef Py_ssize_t size
@@ -660,7 +898,7 @@ cdef class Decoder:
         _buf_append(&self._line, p, n)
         return 0
 
-    cdef int _finish_partial_line(self, const char* p, Py_ssize_t n, list events) except -1:
+    cdef int _finish_partial_line(self, const char* p, Py_ssize_t n) except -1:
         cdef Py_ssize_t size
         if self._skip_line:
             self._skip_line = False
@@ -673,7 +911,7 @@ cdef class Decoder:
             return 0
         _buf_append(&self._line, p, n)
         try:
-            self._process_line(self._line.ptr, self._line.size, False, events)
+            self._process_line(self._line.ptr, self._line.size, False)
         finally:
             _buf_clear(&self._line)
         return 0
@@ -697,12 +935,12 @@ cdef class Decoder:
         if self._block_retry is not None:
             self._block_retry = None
 
-    cdef int _process_line(self, const char* p, Py_ssize_t n, bint in_place, list events) except -1:
+    cdef int _process_line(self, const char* p, Py_ssize_t n, bint in_place) except -1:
         cdef const char* colon
         cdef const char* value
         cdef Py_ssize_t name_len, value_len
         if n == 0:  # R9
-            return self._dispatch(events)
+            return self._dispatch()
         if self._discarding or p[0] == b':':  # R10
             return 0
         if n >= 5 and memcmp(p, b"data:", 5) == 0:  # the common case, without a memchr
@@ -795,8 +1033,9 @@ cdef class Decoder:
         self._block_retry = retry
         return 0
 
-    cdef int _dispatch(self, list events) except -1:
+    cdef int _dispatch(self) except -1:
         cdef str data
+        cdef str event_type
         if self._last_event_id is not self._id_buffer:
             self._last_event_id = self._id_buffer  # R18, even for a block without data
         if self._discarding:  # the dropped event's blank line: resynchronised
@@ -812,12 +1051,16 @@ cdef class Decoder:
                 data = _decode(
                     self._data.ptr + self._data_start, self._data.size - self._data_start
                 )
-            events.append(_make_event(  # R20 (joined without a final LF), R21
-                data,
-                self._event_type if self._event_type else _MESSAGE,
-                self._last_event_id,
-                self._block_retry,
-            ))
+            event_type = self._event_type if self._event_type else _MESSAGE
+            if _FAST_EVENTS:  # R20 (joined without a final LF), R21
+                self._push_event(_new_event(
+                    <PyObject*>Event, <PyObject*>data, <PyObject*>event_type,
+                    <PyObject*>self._last_event_id, <PyObject*>self._block_retry,
+                ))
+            else:
+                event = _make_event(data, event_type, self._last_event_id, self._block_retry)
+                Py_INCREF(event)
+                self._push_event(<PyObject*>event)
             if self._data.cap > _SHRINK_ABOVE:
                 _buf_free(&self._data)
         self._reset_block()  # R22
