@@ -29,6 +29,7 @@ __all__ = ["BOM", "Framer", "FramingLimitExceeded", "split_comments", "strip_com
 
 BOM: Final = b"\xef\xbb\xbf"
 _COPY_SMALL: Final = 4096  # below this, slicing a chunk costs less than a memoryview
+_CR: Final = 13  # `13 in chunk` is a memchr; `b"\r" in chunk` takes a slower general search
 
 
 class FramingLimitExceeded(LimitExceeded):
@@ -140,6 +141,18 @@ class Framer:
                 fed again.
         """
         chunk = data if isinstance(data, bytes) else bytes(data)
+        if (
+            # The common case, one or more whole events with LF line ends and nothing held:
+            # forwarded as they are (the general path below would give the same bytes).
+            chunk[-2:] == b"\n\n"
+            and self._bom is None
+            and not self._first
+            and not self._parts
+            and not self._cr
+            and _CR not in chunk
+            and (self._keep_comments or (chunk[:1] != b":" and chunk.find(b"\n:") < 0))
+        ):
+            return chunk
         if not chunk:
             return b""
         if self._bom is not None:
@@ -155,7 +168,7 @@ class Framer:
                 chunk = chunk[1:]
                 if not chunk:
                     return b""
-        if b"\r" in chunk:
+        if _CR in chunk:
             self._cr = chunk[-1:] == b"\r"
             pieces = chunk.split(b"\r")
             if all(piece[:1] == b"\n" for piece in pieces[1:]):  # CRLF only: drop the CRs

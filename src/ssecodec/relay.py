@@ -173,7 +173,7 @@ class _Transformer:
         """
         out: list[bytes] = []
         try:
-            if self.comments and (block[:1] == b":" or b"\n:" in block):
+            if self.comments and (block[:1] == b":" or block.find(b"\n:") >= 0):
                 for is_comment, piece in split_comments(block):
                     if is_comment:
                         # The events are re-encoded whole, so the output is always at an

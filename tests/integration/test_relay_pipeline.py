@@ -142,6 +142,22 @@ def test_pass_through_yields_whole_events_only() -> None:
     assert framer.close() == len(b"data: c")
 
 
+def test_whole_events_are_forwarded_as_they_are() -> None:
+    """The common case (each read holds whole LF events): the same bytes object, no copy."""
+    framer = Framer()
+    assert framer.feed(b"data: a\n\n") == b"data: a\n\n"
+    for chunk in [b"data: b\n\n", b"id: 1\nevent: e\ndata: c\n\ndata: d\n\n", b"\n\n"]:
+        assert framer.feed(chunk) is chunk
+    # but not when a comment must go, a CR become LF, or an unfinished event is held
+    assert framer.feed(b"data: e\n: ping\n\n") == b"data: e\n\n"
+    assert framer.feed(b": ping\ndata: f\n\n") == b"data: f\n\n"
+    assert framer.feed(b"data: g\r\n\r\n") == b"data: g\n\n"
+    assert framer.feed(b"data: h") == b""
+    assert framer.feed(b"\n\n") == b"data: h\n\n"
+    kept = b": ping\ndata: i\n\n"
+    assert Framer(keep_comments=True).feed(kept) == kept
+
+
 def test_cr_at_chunk_end() -> None:
     framer = Framer()
     assert framer.feed(b"data: a\r") == b""
