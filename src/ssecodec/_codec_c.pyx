@@ -789,6 +789,7 @@ cdef class Decoder:
         _buf_free(&self._data)
         return []
 
+    @cython.final
     cdef list _feed(self, const char* start, Py_ssize_t n):
         cdef const char* cur = start
         cdef const char* end = start + n
@@ -843,6 +844,7 @@ cdef class Decoder:
                 _buf_append(&self._data, self._ref, self._ref_len)
         return self._take_events()
 
+    @cython.final
     cdef inline int _push_event(self, PyObject* event) except -1:
         """Append a new reference to the chunk's events (released here if that fails)."""
         cdef Py_ssize_t cap
@@ -859,6 +861,7 @@ cdef class Decoder:
         self._out_len += 1
         return 0
 
+    @cython.final
     cdef list _take_events(self):
         """The chunk's events as a list of exactly their number, the array left empty."""
         cdef Py_ssize_t i
@@ -878,6 +881,7 @@ cdef class Decoder:
             self._out_cap = 0
         return events
 
+    @cython.final
     cdef void _drop_events(self) noexcept:
         cdef Py_ssize_t i
         cdef Py_ssize_t n = self._out_len
@@ -885,6 +889,7 @@ cdef class Decoder:
         for i in range(n):
             Py_DECREF(self._out[i])
 
+    @cython.final
     cdef int _keep_partial_line(self, const char* p, Py_ssize_t n) except -1:
         cdef Py_ssize_t size
         if self._skip_line:
@@ -898,6 +903,7 @@ cdef class Decoder:
         _buf_append(&self._line, p, n)
         return 0
 
+    @cython.final
     cdef int _finish_partial_line(self, const char* p, Py_ssize_t n) except -1:
         cdef Py_ssize_t size
         if self._skip_line:
@@ -916,6 +922,7 @@ cdef class Decoder:
             _buf_clear(&self._line)
         return 0
 
+    @cython.final
     cdef int _violate(self, str limit_name, Py_ssize_t limit, Py_ssize_t size) except -1:
         if self._violation is None:
             self._violation = (limit_name, limit, size)
@@ -924,6 +931,7 @@ cdef class Decoder:
         self._discarding = True
         return 0
 
+    @cython.final
     cdef inline void _reset_block(self) noexcept:
         self._data_lines = 0
         self._data_size = 0
@@ -935,6 +943,7 @@ cdef class Decoder:
         if self._block_retry is not None:
             self._block_retry = None
 
+    @cython.final
     cdef int _process_line(self, const char* p, Py_ssize_t n, bint in_place) except -1:
         cdef const char* colon
         cdef const char* value
@@ -973,7 +982,10 @@ cdef class Decoder:
                     self._id_buffer = PyUnicode_DecodeUTF8(value, value_len, "replace")
         return 0  # R17: any other name is ignored
 
-    cdef int _append_data(self, const char* value, Py_ssize_t n, bint in_place) except -1:  # R14
+    @cython.final
+    cdef inline int _append_data(
+        self, const char* value, Py_ssize_t n, bint in_place
+    ) except -1:  # R14
         cdef Py_ssize_t size = self._data_size + n + 1
         if self._max_event_size >= 0 and size > self._max_event_size:
             return self._violate("max_event_size", self._max_event_size, size)
@@ -1001,6 +1013,7 @@ cdef class Decoder:
         self._data_size = size
         return 0
 
+    @cython.final
     cdef int _set_event_type(self, const char* value, Py_ssize_t n) except -1:  # R13
         cdef bytes raw = self._event_type_raw
         if PyBytes_GET_SIZE(raw) != n or memcmp(PyBytes_AS_STRING(raw), value, <size_t>n) != 0:
@@ -1010,6 +1023,7 @@ cdef class Decoder:
         self._event_type = self._cached_event_type
         return 0
 
+    @cython.final
     cdef int _set_retry(self, const char* value, Py_ssize_t n) except -1:  # R16
         cdef Py_ssize_t i = 0
         cdef unsigned long long number = 0
@@ -1033,6 +1047,7 @@ cdef class Decoder:
         self._block_retry = retry
         return 0
 
+    @cython.final
     cdef int _dispatch(self) except -1:
         cdef str data
         cdef str event_type
