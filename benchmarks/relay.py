@@ -33,6 +33,9 @@ Variants:
 * ``peer+transform``     -- the same, with the same transform
 * ``raw``                -- reference floor, not an SSE relay: httpx ``aiter_raw`` ->
   ``StreamingResponse`` (no framing: it may forward half events)
+* ``raw+coalesce``       -- not run unless named in ``--variants``: the upstream reads
+  forwarded through ssecodec's ``EventSourceResponse`` without any framing (the floor of
+  ssecodec's relay: what it costs beyond this is its framing)
 """
 
 from __future__ import annotations
@@ -225,6 +228,21 @@ def relay_app(upstream: str, transport: str = "httpcore") -> Any:
 
         return StreamingResponse(chunks(), media_type="text/event-stream")
 
+    async def raw_coalesce(request: Request) -> Response:
+        from ssecodec.relay import RELAY_HEADERS, open_upstream
+        from ssecodec.starlette import EventSourceResponse
+
+        upstream_response = await open_upstream(state["client"], "GET", url(request))
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in upstream_response.aiter_raw():
+                    yield chunk
+            finally:
+                await upstream_response.aclose()
+
+        return EventSourceResponse(chunks(), headers=RELAY_HEADERS)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         async with upstream_client(transport) as client:
@@ -238,6 +256,7 @@ def relay_app(upstream: str, transport: str = "httpcore") -> Any:
             Route("/peer", peer(None)),
             Route("/peer+transform", peer_transform),
             Route("/raw", raw),
+            Route("/raw+coalesce", raw_coalesce),
         ],
         lifespan=lifespan,
     )
