@@ -127,6 +127,18 @@ def test_non_bytes_input_rejected(impl: ModuleType, bad: object) -> None:
     assert as_tuples(d.feed(b"data: x\n\n")) == [E("x")]
 
 
+def test_feed_takes_data_positionally_only(impl: ModuleType) -> None:
+    """``feed(data, /)``: the compiled twin is called as METH_O, the cheapest call there is."""
+    d = impl.Decoder()
+    with pytest.raises(TypeError):
+        d.feed(data=b"data: x\n\n")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        d.feed()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        d.feed(b"data: x\n\n", b"")  # type: ignore[call-arg]
+    assert as_tuples(d.feed(b"data: x\n\n")) == [E("x")]
+
+
 def test_str_rejected_even_midway(impl: ModuleType) -> None:
     d = impl.Decoder()
     assert d.feed(b"data: a") == []

@@ -246,7 +246,7 @@ class Decoder:
         """The latest valid ``retry`` value seen (R16), in milliseconds; ``None`` if none."""
         return self._retry
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
+    def feed(self, data: bytes | bytearray | memoryview, /) -> list[Event]:
         """Decode the next chunk of the stream and return the events it completed.
 
         Chunks may split the stream anywhere (inside CRLF, a BOM or a UTF-8 character): the
