@@ -166,6 +166,15 @@ def upstream_client(transport: str) -> Any:
     raise ValueError(f"unknown transport {transport!r}")
 
 
+async def raw_chunks(response: Any) -> AsyncIterator[bytes]:
+    """An upstream response's body as it is read, undecoded; the response closed at the end."""
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    finally:
+        await response.aclose()
+
+
 def relay_app(upstream: str, transport: str = "httpcore") -> Any:
     import contextlib
 
@@ -218,30 +227,14 @@ def relay_app(upstream: str, transport: str = "httpcore") -> Any:
         client = state["client"]
         request_ = client.build_request("GET", url(request))
         upstream_response = await client.send(request_, stream=True)
-
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in upstream_response.aiter_raw():
-                    yield chunk
-            finally:
-                await upstream_response.aclose()
-
-        return StreamingResponse(chunks(), media_type="text/event-stream")
+        return StreamingResponse(raw_chunks(upstream_response), media_type="text/event-stream")
 
     async def raw_coalesce(request: Request) -> Response:
         from ssecodec.relay import RELAY_HEADERS, open_upstream
         from ssecodec.starlette import EventSourceResponse
 
         upstream_response = await open_upstream(state["client"], "GET", url(request))
-
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in upstream_response.aiter_raw():
-                    yield chunk
-            finally:
-                await upstream_response.aclose()
-
-        return EventSourceResponse(chunks(), headers=RELAY_HEADERS)
+        return EventSourceResponse(raw_chunks(upstream_response), headers=RELAY_HEADERS)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
