@@ -18,7 +18,21 @@ from typing import Any
 import pytest
 import sseapps
 
+from ssecodec import Decoder
+
 TEST_TIMEOUT = 60  # seconds, per test
+
+State = tuple[list[tuple[str, str, str | None, int | None]], str, int | None]
+
+
+def reader_state(stream: bytes) -> State:
+    """What a reader of ``stream`` gets: its events as tuples, then its last event ID and
+    retry at the end."""
+    decoder = Decoder()
+    events = decoder.feed(stream)
+    decoder.close()
+    return [(e.event, e.data, e.id, e.retry) for e in events], decoder.last_event_id, decoder.retry
+
 HERE = Path(__file__).parent
 
 

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from conftest import AiohttpServer, UvicornServer, bound_socket
+from conftest import reader_state as decode
 from ssecodec import Decoder, Event
 from ssecodec.relay import relay_aiohttp, relay_starlette
 
@@ -273,14 +274,6 @@ def token(request: pytest.FixtureRequest) -> str:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-State = tuple[list[tuple[str, str, str | None, int | None]], str, int | None]
-
-
-def decode(stream: bytes) -> State:
-    decoder = Decoder()
-    events = decoder.feed(stream)
-    decoder.close()
-    return [(e.event, e.data, e.id, e.retry) for e in events], decoder.last_event_id, decoder.retry
 
 
 def get(url: str, **params: str) -> httpx.Response:

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssecodec import Decoder, Event, LimitExceeded
+from conftest import reader_state as decode
+from ssecodec import Event, LimitExceeded
 from ssecodec._framing import BOM, Framer, FramingLimitExceeded, split_comments, strip_comments
 from ssecodec.relay import error_event, relay_events
 
@@ -36,15 +37,6 @@ def relay(chunks: Sequence[bytes], **options: Any) -> list[bytes]:
     return asyncio.run(run())
 
 
-State = tuple[list[tuple[str, str, str | None, int | None]], str, int | None]
-
-
-def decode(stream: bytes) -> State:
-    """What a reader gets: its events, then its last event ID and retry at the end."""
-    decoder = Decoder()
-    events = decoder.feed(stream)
-    decoder.close()
-    return [(e.event, e.data, e.id, e.retry) for e in events], decoder.last_event_id, decoder.retry
 
 
 def terminated_lines(stream: bytes) -> list[bytes]:
