@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import inspect
 import pickle
 from collections.abc import AsyncIterator, Iterable
 from types import ModuleType
@@ -125,6 +126,14 @@ def test_non_bytes_input_rejected(impl: ModuleType, bad: object) -> None:
         d.feed(bad)
     # The decoder is unharmed.
     assert as_tuples(d.feed(b"data: x\n\n")) == [E("x")]
+
+
+def test_feed_signature_is_introspectable(impl: ModuleType) -> None:
+    """``inspect.signature`` reads ``(data, /)`` on both twins, bound or not."""
+    params = list(inspect.signature(impl.Decoder().feed).parameters.values())
+    assert [(p.name, p.kind) for p in params] == [("data", inspect.Parameter.POSITIONAL_ONLY)]
+    params = list(inspect.signature(impl.Decoder.feed).parameters.values())
+    assert [p.kind for p in params] == [inspect.Parameter.POSITIONAL_ONLY] * 2
 
 
 def test_feed_takes_data_positionally_only(impl: ModuleType) -> None:

@@ -38,8 +38,6 @@ cdef extern from "Python.h":
     ctypedef unsigned int Py_UCS4
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     void* PyUnicode_DATA(object unicode)
-    list PyList_New(Py_ssize_t size)
-    void _list_set_item "PyList_SET_ITEM"(object lst, Py_ssize_t i, PyObject* item)  # steals
     void Py_DECREF(PyObject* o)
 
 
@@ -209,6 +207,16 @@ cdef extern from *:
             && o->data == data && o->event == event && o->id == id && o->retry == retry;
     }
 
+    /* A list of the n references in items, which it takes over; NULL with an exception set
+       (the references are then still the caller's). */
+    static PyObject *ssecodec_list_take(PyObject **items, Py_ssize_t n)
+    {
+        PyObject *list = PyList_New(n);
+        if (list != NULL && n > 0)
+            memcpy(((PyListObject *)list)->ob_item, items, (size_t)n * sizeof(PyObject *));
+        return list;
+    }
+
     /* A new Event holding new references to the four fields; NULL with MemoryError set. */
     static PyObject *ssecodec_new_event(PyObject *type, PyObject *data, PyObject *event,
                                         PyObject *id, PyObject *retry)
@@ -234,6 +242,7 @@ cdef extern from *:
         PyObject* retry)
     PyObject* _new_event "ssecodec_new_event"(
         PyObject* type, PyObject* data, PyObject* event, PyObject* id, PyObject* retry) except NULL
+    list _list_take "ssecodec_list_take"(PyObject** items, Py_ssize_t n)
     Py_ssize_t _ascii_prefix "ssecodec_ascii_prefix"(
         const unsigned char* p, Py_ssize_t n) noexcept nogil
     Py_ssize_t _ascii_to_ucs2 "ssecodec_ascii_to_ucs2"(
@@ -717,8 +726,10 @@ cdef class Decoder:
             return self._retry
 
     @cython.critical_section
-    @cython.always_allow_keywords(False)  # METH_O: a cheaper call, as `data` is positional-only
-    def feed(self, data):
+    @cython.binding(False)  # a plain C method: no CyFunction or bound-method layer per call
+    @cython.embedsignature(True)
+    @cython.embedsignature.format("clinic")  # __text_signature__, for inspect.signature()
+    def feed(self, data, /):  # METH_O: one positional-only argument
         """Decode the next chunk of the stream and return the events it completed.
 
         Chunks may split the stream anywhere (inside CRLF, a BOM or a UTF-8 character): the
@@ -865,16 +876,12 @@ cdef class Decoder:
     @cython.final
     cdef list _take_events(self):
         """The chunk's events as a list of exactly their number, the array left empty."""
-        cdef Py_ssize_t i
-        cdef Py_ssize_t n = self._out_len
         cdef list events
         try:
-            events = PyList_New(n)
+            events = _list_take(self._out, self._out_len)
         except BaseException:
             self._drop_events()
             raise
-        for i in range(n):
-            _list_set_item(events, i, self._out[i])  # moves the reference
         self._out_len = 0
         if self._out_cap * <Py_ssize_t>sizeof(PyObject*) > _SHRINK_ABOVE:
             PyMem_Free(self._out)
@@ -988,20 +995,31 @@ cdef class Decoder:
         self, const char* value, Py_ssize_t n, bint in_place
     ) except -1:  # R14
         cdef Py_ssize_t size = self._data_size + n + 1
+        if in_place and self._data_lines == 0 and (
+            self._max_event_size < 0 or size <= self._max_event_size
+        ):  # the usual first data line: referenced where it lies in the chunk
+            self._ref = value
+            self._ref_len = n
+            self._has_ref = True
+            self._data_lines = 1
+            self._data_size = size
+            return 0
+        return self._append_data_copy(value, n)
+
+    @cython.final
+    cdef int _append_data_copy(self, const char* value, Py_ssize_t n) except -1:
+        """_append_data's other cases: over the limit, a later data line, or the first one
+        in the line buffer."""
+        cdef Py_ssize_t size = self._data_size + n + 1
         if self._max_event_size >= 0 and size > self._max_event_size:
             return self._violate("max_event_size", self._max_event_size, size)
-        if self._data_lines == 0:
-            if in_place:
-                self._ref = value
-                self._ref_len = n
-                self._has_ref = True
-            else:
-                # The value lies in the line buffer (a line that spanned chunks): adopt that
-                # buffer as the data buffer instead of copying a possibly large value.
-                self._data, self._line = self._line, self._data
-                self._data.limit, self._line.limit = self._line.limit, self._data.limit
-                self._data_start = value - self._data.ptr
-                self._data.size = self._data_start + n
+        if self._data_lines == 0:  # so not in_place (_append_data took that case)
+            # The value lies in the line buffer (a line that spanned chunks): adopt that
+            # buffer as the data buffer instead of copying a possibly large value.
+            self._data, self._line = self._line, self._data
+            self._data.limit, self._line.limit = self._line.limit, self._data.limit
+            self._data_start = value - self._data.ptr
+            self._data.size = self._data_start + n
         else:
             if self._has_ref:
                 self._has_ref = False
