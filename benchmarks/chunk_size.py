@@ -1,0 +1,120 @@
+"""How much the chunk size costs the Cython decoder: the OpenAI corpus fed in several chunk sizes.
+
+Issue 3's target: 1,500-byte chunks within 20% (events/s) of 64 KiB chunks. `compare.py`
+measures the two as separate corpora, minutes apart on a shared machine; this script times
+every chunk size in each round, back to back, and reports the median of the per-round ratios.
+
+Next to the extra time per extra chunk it prints what a consumer's loop costs per chunk with no
+decoder at all: ``for chunk in chunks: out += f(chunk)`` with ``f`` a C callable that does
+nothing (``operator.itemgetter(slice(0, 0))`` returns ``b""``, so ``out +=`` still builds and
+frees an empty list). Every decoder called once per chunk pays that, ssecodec's included; it
+measures visiting 1,500-byte chunk objects that were split off before the timing.
+
+Run: ``python benchmarks/chunk_size.py [--rounds 11] [--sizes 65536,16384,4096,1500,512]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import operator
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpora
+import ssecodec
+
+
+def consume(feed: Callable[[bytes], Any], chunks: list[bytes]) -> list[Any]:
+    """The harness `compare.py` uses for ssecodec: one call per chunk, events collected."""
+    out: list[Any] = []
+    for chunk in chunks:
+        out += feed(chunk)
+    return out
+
+
+def decode_all(chunks: list[bytes]) -> list[Any]:
+    """The events of the chunks, decoded by a new decoder."""
+    return consume(ssecodec.Decoder().feed, chunks)
+
+
+_NOTHING = operator.itemgetter(slice(0, 0))
+
+
+def visit_all(chunks: list[bytes]) -> list[Any]:
+    """The consumer's loop alone: a C callable that returns b"" instead of a decoder."""
+    return consume(_NOTHING, chunks)
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Seconds for one call of fn, the collector run first and its result freed after."""
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - start
+    del result
+    return elapsed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--sizes", default="65536,16384,4096,1500,512")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if ssecodec.IMPLEMENTATION != "cython":
+        print("note: the Cython twin is not installed; timing the pure-Python twin")
+
+    data = corpora._openai_stream(corpora.openai_payloads(args.events))
+    chunked = {size: [data[i : i + size] for i in range(0, len(data), size)] for size in sizes}
+    n_events = len(decode_all(chunked[sizes[0]]))
+    for size in sizes[1:]:  # every chunking must decode to the same events
+        assert decode_all(chunked[size]) == decode_all(chunked[sizes[0]])
+    gc.collect()
+    gc.freeze()
+
+    decode: dict[int, list[float]] = {size: [] for size in sizes}
+    visit: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(args.rounds):
+        for size in sizes:
+            decode[size].append(timed(partial(decode_all, chunked[size])))
+            visit[size].append(timed(partial(visit_all, chunked[size])))
+
+    base = sizes[0]
+    median = statistics.median
+    print(
+        f"{n_events:,} OpenAI events, {len(data) / 1e6:.1f} MB, {args.rounds} rounds, "
+        f"ssecodec {ssecodec.IMPLEMENTATION}; medians"
+    )
+    print(
+        f"{'chunk':>7} {'chunks':>7} {'events/s':>11} {'vs ' + str(base):>9} "
+        f"{'extra per extra chunk':>22} {'loop alone per chunk':>21}"
+    )
+    for size in sizes:
+        n_chunks = len(chunked[size])
+        pairs = list(zip(decode[base], decode[size], strict=True))  # per round, moments apart
+        line = (
+            f"{size:>7} {n_chunks:>7} {n_events / median(decode[size]):>11,.0f} "
+            f"{median(b / t for b, t in pairs) - 1:>+9.1%}"
+        )
+        more_chunks = n_chunks - len(chunked[base])
+        if more_chunks > 0:
+            extra = median(t - b for b, t in pairs) / more_chunks
+            line += f" {extra * 1e9:>19.0f} ns"
+        else:
+            line += f" {'':>22}"
+        line += f" {median(visit[size]) / n_chunks * 1e9:>18.0f} ns"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
