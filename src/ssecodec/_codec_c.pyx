@@ -96,22 +96,43 @@ cdef extern from *:
         return i;
     }
 
-    /* Widen the leading ASCII run of p[:n] into out (room code units) and return its length.
-       Whole 16-byte blocks are stored while they fit both p[:n] and out[:room], so entries
-       after the run may be written too: the caller writes them again afterwards. The run
-       must fit out (it does: the caller measured the string). */
-    static inline Py_ssize_t ssecodec_ascii_to_ucs2(Py_UCS2 *out, Py_ssize_t room,
-                                                    const unsigned char *p, Py_ssize_t n)
+    #ifdef SSECODEC_SSE2
+    /* Store the 16 bytes of v, widened to code units of `kind` bytes (2 or 4), at out[k:]. */
+    static inline void ssecodec_widen_block(void *out, int kind, Py_ssize_t k, __m128i v)
+    {
+        const __m128i zero = _mm_setzero_si128();
+        __m128i lo = _mm_unpacklo_epi8(v, zero);
+        __m128i hi = _mm_unpackhi_epi8(v, zero);
+        if (kind == 2) {
+            Py_UCS2 *o = (Py_UCS2 *)out + k;
+            _mm_storeu_si128((__m128i *)o, lo);
+            _mm_storeu_si128((__m128i *)(o + 8), hi);
+        } else {
+            Py_UCS4 *o = (Py_UCS4 *)out + k;
+            _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(lo, zero));
+            _mm_storeu_si128((__m128i *)(o + 4), _mm_unpackhi_epi16(lo, zero));
+            _mm_storeu_si128((__m128i *)(o + 8), _mm_unpacklo_epi16(hi, zero));
+            _mm_storeu_si128((__m128i *)(o + 12), _mm_unpackhi_epi16(hi, zero));
+        }
+    }
+    #endif
+
+    /* Widen the leading ASCII run of p[:n] into out (room code units of `kind` bytes, 2 or 4)
+       and return its length. Whole 16-byte blocks are stored while they fit both p[:n] and
+       out[:room], so entries after the run may be written too: the caller writes them again
+       afterwards. The run must fit out (it does: the caller measured the string). `kind` is a
+       constant in both wrappers below, so each inlined copy is specialised to one width, as
+       CPython's stringlib does with templates. */
+    static inline Py_ssize_t ssecodec_ascii_widen(void *out, int kind, Py_ssize_t room,
+                                                  const unsigned char *p, Py_ssize_t n)
     {
         Py_ssize_t k = 0;
     #ifdef SSECODEC_SSE2
-        const __m128i zero = _mm_setzero_si128();
         Py_ssize_t lim = n < room ? n : room;
         while (k + 16 <= lim) {
             __m128i v = _mm_loadu_si128((const __m128i *)(p + k));
             int mask = _mm_movemask_epi8(v);
-            _mm_storeu_si128((__m128i *)(out + k), _mm_unpacklo_epi8(v, zero));
-            _mm_storeu_si128((__m128i *)(out + k + 8), _mm_unpackhi_epi8(v, zero));
+            ssecodec_widen_block(out, kind, k, v);
             if (mask) {
     #ifdef SSECODEC_CTZ
                 return k + SSECODEC_CTZ((unsigned int)mask);
@@ -125,68 +146,35 @@ cdef extern from *:
         if (k < lim && lim >= 16) {  /* the last whole block, overlapping the run so far */
             __m128i v = _mm_loadu_si128((const __m128i *)(p + lim - 16));
             int mask = _mm_movemask_epi8(v);
-            _mm_storeu_si128((__m128i *)(out + lim - 16), _mm_unpacklo_epi8(v, zero));
-            _mm_storeu_si128((__m128i *)(out + lim - 8), _mm_unpackhi_epi8(v, zero));
+            ssecodec_widen_block(out, kind, lim - 16, v);
             if (mask)
                 return lim - 16 + SSECODEC_CTZ((unsigned int)mask);
             k = lim;
         }
     #endif
     #endif
-        while (k < n && p[k] < 0x80) {
-            out[k] = p[k];
-            k++;
+        if (kind == 2) {
+            for (; k < n && p[k] < 0x80; k++)
+                ((Py_UCS2 *)out)[k] = p[k];
+        } else {
+            for (; k < n && p[k] < 0x80; k++)
+                ((Py_UCS4 *)out)[k] = p[k];
         }
         return k;
+    }
+
+    static inline Py_ssize_t ssecodec_ascii_to_ucs2(Py_UCS2 *out, Py_ssize_t room,
+                                                    const unsigned char *p, Py_ssize_t n)
+    {
+        return ssecodec_ascii_widen(out, 2, room, p, n);
     }
 
     static inline Py_ssize_t ssecodec_ascii_to_ucs4(Py_UCS4 *out, Py_ssize_t room,
                                                     const unsigned char *p, Py_ssize_t n)
     {
-        Py_ssize_t k = 0;
-    #ifdef SSECODEC_SSE2
-        const __m128i zero = _mm_setzero_si128();
-        Py_ssize_t lim = n < room ? n : room;
-        while (k + 16 <= lim) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(p + k));
-            int mask = _mm_movemask_epi8(v);
-            __m128i lo = _mm_unpacklo_epi8(v, zero);
-            __m128i hi = _mm_unpackhi_epi8(v, zero);
-            _mm_storeu_si128((__m128i *)(out + k), _mm_unpacklo_epi16(lo, zero));
-            _mm_storeu_si128((__m128i *)(out + k + 4), _mm_unpackhi_epi16(lo, zero));
-            _mm_storeu_si128((__m128i *)(out + k + 8), _mm_unpacklo_epi16(hi, zero));
-            _mm_storeu_si128((__m128i *)(out + k + 12), _mm_unpackhi_epi16(hi, zero));
-            if (mask) {
-    #ifdef SSECODEC_CTZ
-                return k + SSECODEC_CTZ((unsigned int)mask);
-    #else
-                break;
-    #endif
-            }
-            k += 16;
-        }
-    #ifdef SSECODEC_CTZ
-        if (k < lim && lim >= 16) {  /* the last whole block, overlapping the run so far */
-            __m128i v = _mm_loadu_si128((const __m128i *)(p + lim - 16));
-            int mask = _mm_movemask_epi8(v);
-            __m128i lo = _mm_unpacklo_epi8(v, zero);
-            __m128i hi = _mm_unpackhi_epi8(v, zero);
-            _mm_storeu_si128((__m128i *)(out + lim - 16), _mm_unpacklo_epi16(lo, zero));
-            _mm_storeu_si128((__m128i *)(out + lim - 12), _mm_unpackhi_epi16(lo, zero));
-            _mm_storeu_si128((__m128i *)(out + lim - 8), _mm_unpacklo_epi16(hi, zero));
-            _mm_storeu_si128((__m128i *)(out + lim - 4), _mm_unpackhi_epi16(hi, zero));
-            if (mask)
-                return lim - 16 + SSECODEC_CTZ((unsigned int)mask);
-            k = lim;
-        }
-    #endif
-    #endif
-        while (k < n && p[k] < 0x80) {
-            out[k] = p[k];
-            k++;
-        }
-        return k;
+        return ssecodec_ascii_widen(out, 4, room, p, n);
     }
+
     /* Events built field by field: Event's object layout, checked against the compiled class
        when the module is imported (_FAST_EVENTS). */
     typedef struct {
