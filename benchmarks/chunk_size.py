@@ -19,8 +19,7 @@ import argparse
 import gc
 import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,21 +27,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpora
+import peers
 import ssecodec
+from compare import timed
 
-
-def consume(feed: Callable[[bytes], Any], chunks: list[bytes]) -> list[Any]:
-    """The harness `compare.py` uses for ssecodec: one call per chunk, events collected."""
-    out: list[Any] = []
-    for chunk in chunks:
-        out += feed(chunk)
-    return out
-
-
-def decode_all(chunks: list[bytes]) -> list[Any]:
-    """The events of the chunks, decoded by a new decoder."""
-    return consume(ssecodec.Decoder().feed, chunks)
-
+# The harness compare.py times ssecodec with (a new Decoder, feed() per chunk, close()), on the
+# twin `import ssecodec` picks.
+_TWIN = "c" if ssecodec.IMPLEMENTATION == "cython" else "py"
+decode_all = peers._ssecodec_decoder(peers.twins()[_TWIN], _TWIN).run
 
 _EMPTY: list[Any] = []
 
@@ -53,16 +45,6 @@ def visit_all(chunks: list[bytes]) -> list[Any]:
     for _chunk in chunks:  # FOR_ITER takes a reference: the chunk object is visited
         out += _EMPTY
     return out
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    """Seconds for one call of fn, the collector run first and its result freed after."""
-    gc.collect()
-    start = time.perf_counter()
-    result = fn()
-    elapsed = time.perf_counter() - start
-    del result
-    return elapsed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
