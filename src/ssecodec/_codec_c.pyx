@@ -195,13 +195,19 @@ cdef extern from *:
             && o->data == data && o->event == event && o->id == id && o->retry == retry;
     }
 
-    /* A list of the n references in items, which it takes over; NULL with an exception set
-       (the references are then still the caller's). */
-    static PyObject *ssecodec_list_take(PyObject **items, Py_ssize_t n)
+    /* A list of the *n references in items, which it takes over, and *n set to 0. If the
+       list cannot be made: NULL with an exception set, the references released. */
+    static PyObject *ssecodec_list_take(PyObject **items, Py_ssize_t *n)
     {
-        PyObject *list = PyList_New(n);
-        if (list != NULL && n > 0)
-            memcpy(((PyListObject *)list)->ob_item, items, (size_t)n * sizeof(PyObject *));
+        Py_ssize_t count = *n;
+        PyObject *list = PyList_New(count);
+        *n = 0;
+        if (list == NULL) {
+            while (count > 0)
+                Py_DECREF(items[--count]);
+        } else if (count > 0) {
+            memcpy(((PyListObject *)list)->ob_item, items, (size_t)count * sizeof(PyObject *));
+        }
         return list;
     }
 
@@ -230,7 +236,7 @@ cdef extern from *:
         PyObject* retry)
     PyObject* _new_event "ssecodec_new_event"(
         PyObject* type, PyObject* data, PyObject* event, PyObject* id, PyObject* retry) except NULL
-    list _list_take "ssecodec_list_take"(PyObject** items, Py_ssize_t n)
+    list _list_take "ssecodec_list_take"(PyObject** items, Py_ssize_t* n)
     Py_ssize_t _ascii_prefix "ssecodec_ascii_prefix"(
         const unsigned char* p, Py_ssize_t n) noexcept nogil
     Py_ssize_t _ascii_to_ucs2 "ssecodec_ascii_to_ucs2"(
@@ -864,13 +870,7 @@ cdef class Decoder:
     @cython.final
     cdef list _take_events(self):
         """The chunk's events as a list of exactly their number, the array left empty."""
-        cdef list events
-        try:
-            events = _list_take(self._out, self._out_len)
-        except BaseException:
-            self._drop_events()
-            raise
-        self._out_len = 0
+        cdef list events = _list_take(self._out, &self._out_len)
         if self._out_cap * <Py_ssize_t>sizeof(PyObject*) > _SHRINK_ABOVE:
             PyMem_Free(self._out)
             self._out = NULL
