@@ -102,6 +102,38 @@ def _chunking(entry: dict[str, Any]) -> str:
     return f"{size // 1024} KiB chunks" if size % 1024 == 0 else f"{size:,} B chunks"
 
 
+def _size(n: int) -> str:
+    return f"{n // 1024} KiB" if n % 1024 == 0 else f"{n:,} B"
+
+
+def _change(x: float) -> str:
+    return f"{x - 1:+.1%}".replace("-", "−")
+
+
+CHUNKING_HEADER = ["implementation", "events/s change", "range over rounds"]
+
+
+def chunking_tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
+    """One (title, rows) per re-chunked corpus: each implementation's paired per-round change."""
+    tables = []
+    for entry in results.get("chunking", []):
+        title = (
+            f"{entry['corpus']} vs {entry['base']}: events/s in {_size(entry['chunk_size'])} "
+            f"chunks against {_size(entry['base_chunk_size'])} chunks, median of the per-round "
+            "ratios (both timed back to back in each round)"
+        )
+        rows = [
+            [
+                _label(results, r),
+                _change(r["median_ratio"]),
+                f"{_change(min(r['ratios']))} … {_change(max(r['ratios']))}",
+            ]
+            for r in sorted(entry["rows"], key=lambda r: (not r["is_ssecodec"], r["label"]))
+        ]
+        tables.append((title, rows))
+    return tables
+
+
 # ----------------------------------------------------------------------------- terminal
 
 
@@ -165,6 +197,9 @@ def terminal(results: dict[str, Any]) -> str:
                 "lrrrrrl",
             )
         ]
+    for title, rows in chunking_tables(results):
+        out += ["", f"chunk size, {title}"]
+        out += ["  " + s for s in _table(CHUNKING_HEADER, rows, "lrr")]
     for entry in results["encode"]:
         out += ["", f"encode {entry['corpus']}: {entry['description']}"]
         rows = [
@@ -465,6 +500,14 @@ def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> s
             "lrrrrrc",
         )
         lines.append("")
+
+    tables = chunking_tables(results)
+    if tables:
+        lines += ["## Chunk size", ""]
+        for title, rows in tables:
+            lines += [f"{title}.", ""]
+            lines += _md_table(CHUNKING_HEADER, rows, "lrr")
+            lines.append("")
 
     lines += ["## Encoders", ""]
     for entry in results["encode"]:

@@ -1,0 +1,69 @@
+"""``benchmarks/compare.py``'s chunk-size comparison: grouping by bytes and the paired ratios."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+compare = importlib.import_module("compare")
+corpora = importlib.import_module("corpora")
+report = importlib.import_module("report")
+
+
+def _corpus(name: str, data: bytes, chunk_size: int) -> Any:
+    return corpora.Corpus(name, name, name, data, chunk_size)
+
+
+def _row(impl: str, times: list[float], correct: bool = True) -> dict[str, Any]:
+    return {
+        "impl": impl,
+        "label": impl,
+        "is_ssecodec": impl == "ssecodec-c",
+        "correct": correct,
+        "times_s": times,
+    }
+
+
+def test_same_bytes_groups_rechunked_streams() -> None:
+    stream = b"data: x\n\n" * 100
+    dcorpora = [
+        _corpus("a", stream, 64),
+        _corpus("b", b"data: y\n\n", 64),
+        _corpus("a-small", stream, 5),
+        _corpus("a-tiny", stream, 1),
+    ]
+    assert compare.same_bytes(dcorpora) == [[0, 2, 3], [1]]
+
+
+def test_chunking_pairs_the_rounds() -> None:
+    stream = b"data: x\n\n" * 100
+    dcorpora = [_corpus("a", stream, 64), _corpus("a-small", stream, 5)]
+    decode = [
+        {
+            "corpus": "a",
+            "rows": [_row("ssecodec-c", [1.0, 2.0, 1.0]), _row("peer", [1.0, 1.0, 1.0])],
+        },
+        {
+            "corpus": "a-small",
+            "rows": [
+                _row("ssecodec-c", [1.25, 2.0, 2.0]),
+                _row("peer", [2.0, 2.0, 2.0], correct=False),  # not compared
+            ],
+        },
+    ]
+    (entry,) = compare.chunking(dcorpora, decode, compare.same_bytes(dcorpora))
+    assert (entry["corpus"], entry["base"]) == ("a-small", "a")
+    assert (entry["chunk_size"], entry["base_chunk_size"]) == (5, 64)
+    (row,) = entry["rows"]
+    assert row["impl"] == "ssecodec-c"
+    assert row["ratios"] == [0.8, 1.0, 0.5]
+    assert row["median_ratio"] == 0.8
+
+    results = {"chunking": [entry], "versions": {}}
+    ((title, rows),) = report.chunking_tables(results)
+    assert "5 B chunks against 64 B chunks" in title
+    assert rows == [["ssecodec-c", "−20.0%", "−50.0% … +0.0%"]]
