@@ -336,6 +336,28 @@ def _ev_s(row: dict[str, Any] | None) -> str:
     return rate(row.get("events_per_s")) if row and row.get("events_per_s") else "-"
 
 
+def chunking_summary(results: dict[str, Any]) -> list[str]:
+    """One line per re-chunked corpus: the lead twin's paired change, and httpx-sse's."""
+    lead = "ssecodec-c" if _has_c(results) else "ssecodec-py"
+    out = []
+    for entry in results.get("chunking", []):
+        by = {r["impl"]: r for r in entry["rows"]}
+        main, base = by.get(lead), by.get("httpx-sse")
+        if not main:
+            continue
+        line = (
+            f"Chunk size: `{entry['corpus']}` against `{entry['base']}` "
+            f"({_size(entry['chunk_size'])} against {_size(entry['base_chunk_size'])} chunks, "
+            f"timed back to back in each round): {main['label']} "
+            f"**{_change(main['median_ratio'])}** events/s (median of the per-round ratios; "
+            f"rounds {_change(min(main['ratios']))} … {_change(max(main['ratios']))})"
+        )
+        if base:
+            line += f", httpx-sse {_change(base['median_ratio'])}"
+        out.append(line + ".")
+    return out
+
+
 def summary_table(results: dict[str, Any]) -> list[str]:
     """The README tables: ssecodec against the baseline peer and the fastest peer."""
     has_c = _has_c(results)
@@ -372,6 +394,9 @@ def summary_table(results: dict[str, Any]) -> list[str]:
             ]
         )
     out = _md_table(header, rows, "l" + "r" * (len(header) - 1))
+    chunk_lines = chunking_summary(results)
+    if chunk_lines:
+        out += ["", *chunk_lines]
 
     header = [
         "encode corpus, API",
@@ -774,9 +799,11 @@ def readme_snippet(results: dict[str, Any], chart_path: str) -> list[str]:
         )
     meta = results["meta"]
     header = ["events/s", name, "usual choice", "fastest peer", "vs usual", "vs fastest"]
+    chunk_lines = chunking_summary(results)
     return [
         *_md_table(header, rows, "lrrrrr"),
         "",
+        *([*chunk_lines, ""] if chunk_lines else []),
         f"{meta['python']} on {meta['cpus']} shared CPUs ({meta['cpu']}), median of "
         f"{meta['rounds']} rounds. Method, every peer, correctness and caveats: "
         "[benchmarks/README.md](benchmarks/README.md); reproduce with `make bench`.",

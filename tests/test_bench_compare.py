@@ -63,7 +63,9 @@ def test_chunking_pairs_the_rounds() -> None:
     assert row["ratios"] == [0.8, 1.0, 0.5]
     assert row["median_ratio"] == 0.8
 
-    results = {"chunking": [entry], "versions": {}}
+    results = {"chunking": [entry], "versions": {}, "decoders": [{"key": "ssecodec-c"}]}
     ((title, rows),) = report.chunking_tables(results)
     assert "5 B chunks against 64 B chunks" in title
     assert rows == [["ssecodec-c", "−20.0%", "−50.0% … +0.0%"]]
+    (line,) = report.chunking_summary(results)
+    assert "**−20.0%** events/s" in line and "rounds −50.0% … +0.0%" in line
