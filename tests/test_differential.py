@@ -233,6 +233,53 @@ def test_decoder_twins_agree_on_long_lines(
         assert run_decoder(c_impl, chunks, options) == run_decoder(py_impl, chunks, options)
 
 
+# Long data lines (hundreds to thousands of bytes): a chunk end inside one makes the Cython
+# twin hold that chunk and decode the line from two pieces, or copy it, depending on sizes.
+long_value = st.builds(
+    lambda unit, size, end: (unit * size)[:size] + end,
+    st.sampled_from([b"x", b"ab", b"\xc3\xa9", b"\xe2\x9c\x93", b"\xf0\x9f\x98\x80", b"a\xff"]),
+    st.integers(1500, 5000),
+    st.sampled_from([b"", b"\xc3", b"\xe2\x82", b" tail"]),
+)
+long_line = st.one_of(
+    long_value.map(lambda v: b"data: " + v),
+    long_value.map(lambda v: b"data:" + v),
+    long_value.map(lambda v: b": " + v),
+    long_value.map(lambda v: b"event: " + v),
+    st.sampled_from([b"", b"data: short", b"id: 1", b"retry: 10", b"data"]),
+)
+
+
+@st.composite
+def long_line_streams(draw: Any) -> bytes:
+    lines = draw(st.lists(long_line, min_size=1, max_size=8))
+    ends = [draw(st.sampled_from([b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n"])) for _ in lines]
+    return b"".join(x + end for x, end in zip(lines, ends, strict=True))
+
+
+@EXAMPLES
+@given(
+    stream=long_line_streams(),
+    options=st.one_of(
+        st.just({}), st.just({"max_line_size": 2000}), st.just({"max_event_size": 2500})
+    ),
+    data=st.data(),
+)
+def test_decoder_twins_agree_on_split_long_lines(
+    c_impl: ModuleType, py_impl: ModuleType, stream: bytes, options: dict[str, Any], data: Any
+) -> None:
+    chunks = data.draw(st.one_of(chunkings(stream), read_sized_chunkings(stream)))
+    assert run_decoder(c_impl, chunks, options) == run_decoder(py_impl, chunks, options)
+
+
+@st.composite
+def read_sized_chunkings(draw: Any, stream: bytes) -> list[Any]:
+    """The stream in reads of one size, as a socket delivers it, converted like chunkings()."""
+    size = draw(st.one_of(st.integers(1, 4096), st.integers(600, 4096)))
+    chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
+    return [draw(st.sampled_from(CONVERSIONS))(c) for c in chunks]
+
+
 def run_iter(impl: ModuleType, chunks: list[bytes], options: dict[str, Any]) -> list[Any]:
     out: list[Any] = []
     try:
