@@ -225,6 +225,8 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
         "order": "interleaved: each round times every (corpus, implementation) pair once, "
         "implementation order rotated each round; one stream in two chunkings is timed back "
         "to back per implementation",
+        "events": "visited one by one and dropped (a streaming consumer); in openai-kept all "
+        "kept in one list",
     }
 
 
@@ -248,10 +250,18 @@ def _add_ratios(rows: list[dict[str, Any]], baseline: str, key: str) -> None:
 
 
 def same_bytes(dcorpora: Sequence[corpora.Corpus]) -> list[list[int]]:
-    """Indices of the corpora, grouped by equal bytes (the same stream in other chunkings)."""
+    """Indices of the corpora, grouped by equal bytes taken in the same mode (the same stream
+    in other chunkings)."""
     groups: list[list[int]] = []
     for i, corpus in enumerate(dcorpora):
-        group = next((g for g in groups if dcorpora[g[0]].data == corpus.data), None)
+        group = next(
+            (
+                g
+                for g in groups
+                if dcorpora[g[0]].mode == corpus.mode and dcorpora[g[0]].data == corpus.data
+            ),
+            None,
+        )
         if group is None:
             groups.append([i])
         else:
@@ -354,6 +364,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for peer in decoders:
             progress.step("warm-up + correctness", f"{corpus.name} / {peer.key}")
             got, err = (want, None) if peer is ref_peer else run_decoder(peer, corpus.chunks)
+            if got is not None:  # the timed path must see the same events
+                try:
+                    counted = peer.consume(corpus.chunks)
+                except Exception as exc:
+                    got, err = None, f"consume(): {type(exc).__name__}: {exc}"
+                else:
+                    if counted != len(got):
+                        err = f"consume() counted {counted:,} events, run() returned {len(got):,}"
+                        got = None
             ok = got is not None and same(got, want)
             rows.append(
                 {
@@ -376,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "bytes": len(corpus.data),
                 "chunk_size": corpus.chunk_size,
                 "chunks": len(corpus.chunks),
+                "mode": corpus.mode,
                 "events": len(want),
                 "rows": rows,
             }
@@ -395,8 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                     if row["error"]:
                         continue
-                    chunks = corpus.chunks
-                    row["times_s"].append(timed(lambda p=peer, c=chunks: p.run(c)))
+                    take = peer.run if corpus.mode == "collect" else peer.consume
+                    row["times_s"].append(timed(lambda f=take, c=corpus.chunks: f(c)))
 
     for entry in decode:
         for row in entry["rows"]:

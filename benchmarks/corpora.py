@@ -13,7 +13,14 @@ Decoder corpora (:func:`decode_corpora`):
 ``tiny``           ``data: x`` events: per-event overhead only
 ``multiline``      ``event:``, ``id:``, 5 ``data:`` lines; a ``: ping`` comment every 1,000 events
 ``base64-64k``     64 KiB single-line base64 events (an image per event): MB/s
+``openai-kept``    the ``openai`` corpus again, with every event kept in one list to the end
 =================  =============================================================================
+
+Each implementation takes the events as a streaming consumer does (``mode="consume"``: every
+event visited, then dropped), except in ``openai-kept`` (``mode="collect"``: all appended to
+one list). Keeping 100,000 events makes every timed run allocate ~35 MB afresh, which the
+kernel has to fault in: a cost per event that is the same for every implementation and that
+``openai-kept`` shows next to ``openai``.
 
 Encoder corpora (:func:`encode_corpora`) are the events behind ``openai`` and ``multiline``, as
 ``(data, event, id)`` triples.
@@ -52,6 +59,7 @@ class Corpus:
     data: bytes
     chunk_size: int
     chunks: list[bytes] = field(repr=False, default_factory=list)
+    mode: str = "consume"  # or "collect": every event kept in one list to the end of the run
 
     def __post_init__(self) -> None:
         if not self.chunks:
@@ -202,6 +210,15 @@ def decode_corpora(scale: float = 1.0, chunk_size: int = DEFAULT_CHUNK_SIZE) -> 
             f"{_count(256, scale):,} events of one 64 KiB base64 data: line, {kib} chunks",
             _base64_stream(_count(256, scale)),
             chunk_size,
+        ),
+        Corpus(
+            "openai-kept",
+            "OpenAI chunks, all events kept",
+            f"the OpenAI corpus, {kib} chunks, every event appended to one list kept to the "
+            "end of the run",
+            openai_lf,
+            chunk_size,
+            mode="collect",
         ),
     ]
 

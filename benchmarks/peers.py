@@ -1,9 +1,10 @@
 """The implementations under test, each driven through its real decoding or encoding path.
 
-A decoder adapter turns a list of byte chunks into the peer's own event objects (``run``) and
-those into comparable ``(event, data, id, retry)`` tuples (``normalize``); a field the peer does
-not report is :data:`NA` and is left out of the comparison. Peers that are not installed are
-skipped (and listed as such in the report).
+A decoder adapter turns a list of byte chunks into the peer's own event objects, either all
+kept in one list (``run``) or counted and dropped one by one as a streaming consumer does
+(``consume``), and those into comparable ``(event, data, id, retry)`` tuples (``normalize``);
+a field the peer does not report is :data:`NA` and is left out of the comparison. Peers that
+are not installed are skipped (and listed as such in the report).
 
 How each peer is fed is the way its users feed it:
 
@@ -65,7 +66,8 @@ class DecoderPeer:
     label: str
     dist: str
     how: str
-    run: Callable[[list[bytes]], list[Any]]
+    run: Callable[[list[bytes]], list[Any]]  # every event, kept in one list
+    consume: Callable[[list[bytes]], int]  # every event visited and dropped; their number
     normalize: Callable[[Any], Normalized]
     is_ssecodec: bool = False
 
@@ -92,6 +94,21 @@ class EncoderPeer:
 # ----------------------------------------------------------------------------- decoders
 
 
+def _count(events: Iterable[Any]) -> int:
+    """A streaming consumer's loop: visit every event, keep none."""
+    n = 0
+    for _event in events:
+        n += 1
+    return n
+
+
+def _from_iterator(
+    events: Callable[[list[bytes]], Iterable[Any]],
+) -> tuple[Callable[[list[bytes]], list[Any]], Callable[[list[bytes]], int]]:
+    """``run`` and ``consume`` for a peer whose API yields events one by one."""
+    return (lambda chunks: list(events(chunks))), (lambda chunks: _count(events(chunks)))
+
+
 def _ssecodec_decoder(mod: ModuleType, twin: str) -> DecoderPeer:
     decoder_cls = mod.Decoder
 
@@ -104,6 +121,15 @@ def _ssecodec_decoder(mod: ModuleType, twin: str) -> DecoderPeer:
         out += decoder.close()
         return out
 
+    def consume(chunks: list[bytes]) -> int:
+        decoder = decoder_cls()
+        feed = decoder.feed
+        n = 0
+        for chunk in chunks:
+            for _event in feed(chunk):
+                n += 1
+        return n + _count(decoder.close())
+
     def normalize(ev: Any) -> Normalized:
         return (ev.event, ev.data, ev.id, ev.retry)
 
@@ -114,6 +140,7 @@ def _ssecodec_decoder(mod: ModuleType, twin: str) -> DecoderPeer:
         "ssecodec",
         "Decoder().feed(chunk) per chunk, then close()",
         run,
+        consume,
         normalize,
         is_ssecodec=True,
     )
@@ -145,9 +172,11 @@ def _httpx_family(module_name: str, key: str, dist: str) -> DecoderPeer | None:
     request = httpx.Request("GET", "http://bench.invalid/stream")
     headers = {"content-type": "text/event-stream"}
 
-    def run(chunks: list[bytes]) -> list[Any]:
+    def events(chunks: list[bytes]) -> Iterator[Any]:
         response = httpx.Response(200, headers=headers, stream=Body(chunks), request=request)
-        return list(iterate(event_source(response)))
+        return iterate(event_source(response))
+
+    run, consume = _from_iterator(events)
 
     def normalize(ev: Any) -> Normalized:
         return (ev.event, ev.data, _id(ev.id), ev.retry)
@@ -156,7 +185,7 @@ def _httpx_family(module_name: str, key: str, dist: str) -> DecoderPeer | None:
         how = "httpx_sse.EventSource(httpx.Response(stream=chunks)).iter_sse()"
     else:
         how = "httpx2.EventSource(httpx2.Response(stream=chunks)) (built-in SSE)"
-    return DecoderPeer(key, key, dist, how, run, normalize)
+    return DecoderPeer(key, key, dist, how, run, consume, normalize)
 
 
 def _sdk(module_name: str) -> DecoderPeer | None:
@@ -166,8 +195,7 @@ def _sdk(module_name: str) -> DecoderPeer | None:
     except (ImportError, AttributeError):
         return None
 
-    def run(chunks: list[bytes]) -> list[Any]:
-        return list(decoder_cls().iter_bytes(iter(chunks)))
+    run, consume = _from_iterator(lambda chunks: decoder_cls().iter_bytes(iter(chunks)))
 
     def normalize(ev: Any) -> Normalized:
         return (ev.event or "message", ev.data, _id(ev.id), ev.retry)
@@ -178,6 +206,7 @@ def _sdk(module_name: str) -> DecoderPeer | None:
         module_name,
         f"{module_name}._streaming.SSEDecoder().iter_bytes(iter(chunks))",
         run,
+        consume,
         normalize,
     )
 
@@ -188,8 +217,7 @@ def _sseclient() -> DecoderPeer | None:
     except (ImportError, AttributeError):
         return None
 
-    def run(chunks: list[bytes]) -> list[Any]:
-        return list(sse_client(chunks).events())
+    run, consume = _from_iterator(lambda chunks: sse_client(chunks).events())
 
     def normalize(ev: Any) -> Normalized:
         retry = ev.retry
@@ -203,6 +231,7 @@ def _sseclient() -> DecoderPeer | None:
         "sseclient-py",
         "sseclient.SSEClient(chunks).events()",
         run,
+        consume,
         normalize,
     )
 
@@ -238,19 +267,19 @@ def _requests_sse() -> DecoderPeer | None:
     def end() -> None:
         raise _EndOfStream
 
-    def run(chunks: list[bytes]) -> list[Any]:
+    def events(chunks: list[bytes]) -> Iterator[Any]:
         session = requests.Session()
         adapter = Adapter()
         adapter.body = b"".join(chunks)
         session.mount("http://bench.invalid/", adapter)
-        out: list[Any] = []
         source = event_source(url, session=session, on_error=end, max_connect_retry=0)
         try:
             with source:
-                out.extend(source)
+                yield from source
         except _EndOfStream:
             pass
-        return out
+
+    run, consume = _from_iterator(events)
 
     def normalize(ev: Any) -> Normalized:
         return (ev.type or "message", ev.data, _id(ev.last_event_id), NA)
@@ -261,6 +290,7 @@ def _requests_sse() -> DecoderPeer | None:
         "requests-sse",
         "requests_sse.EventSource over a requests.Session (urllib3 response; 512 B reads)",
         run,
+        consume,
         normalize,
     )
 

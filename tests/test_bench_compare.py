@@ -37,6 +37,20 @@ def test_same_bytes_groups_rechunked_streams() -> None:
         _corpus("a-tiny", stream, 1),
     ]
     assert compare.same_bytes(dcorpora) == [[0, 2, 3], [1]]
+    kept = corpora.Corpus("a-kept", "a-kept", "a-kept", stream, 64, mode="collect")
+    assert compare.same_bytes([*dcorpora, kept]) == [[0, 2, 3], [1], [4]]
+
+
+def test_every_peer_consumes_what_it_collects() -> None:
+    """consume() (the timed path) sees exactly the events run() returns, for every peer here."""
+    peers = importlib.import_module("peers")
+    stream = b"data: a\n\nid: 2\ndata: b\r\n\r\n: c\n\ndata: tail"
+    chunks = [stream[i : i + 5] for i in range(0, len(stream), 5)]
+    found, _ = peers.decoders()
+    assert any(p.key == "ssecodec-py" for p in found)
+    assert len(next(p for p in found if p.key == "ssecodec-py").run(chunks)) == 2
+    for peer in found:
+        assert peer.consume(chunks) == len(peer.run(chunks)), peer.key
 
 
 def test_chunking_pairs_the_rounds() -> None:
