@@ -407,9 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     groups = same_bytes(dcorpora)
     for rnd in range(args.rounds):
         for group in groups:
-            for peer in _rotate(decoders, rnd):
+            for k, peer in _rotate(list(enumerate(decoders)), rnd):
                 for i in _rotate(group, rnd):
-                    corpus, row = dcorpora[i], decode[i]["rows"][decoders.index(peer)]
+                    corpus, row = dcorpora[i], decode[i]["rows"][k]
                     progress.step(
                         f"decode round {rnd + 1}/{args.rounds}", f"{corpus.name} / {peer.key}"
                     )

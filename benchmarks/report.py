@@ -97,17 +97,20 @@ def _bytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
 
 
-def _chunking(entry: dict[str, Any]) -> str:
-    size = entry["chunk_size"]
-    return f"{size // 1024} KiB chunks" if size % 1024 == 0 else f"{size:,} B chunks"
-
-
 def _size(n: int) -> str:
     return f"{n // 1024} KiB" if n % 1024 == 0 else f"{n:,} B"
 
 
+def _chunking(entry: dict[str, Any]) -> str:
+    return f"{_size(entry['chunk_size'])} chunks"
+
+
 def _change(x: float) -> str:
     return f"{x - 1:+.1%}".replace("-", "−")
+
+
+def _change_range(ratios: list[float]) -> str:
+    return f"{_change(min(ratios))} … {_change(max(ratios))}"
 
 
 CHUNKING_HEADER = ["implementation", "events/s change", "range over rounds"]
@@ -126,7 +129,7 @@ def chunking_tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]
             [
                 _label(results, r),
                 _change(r["median_ratio"]),
-                f"{_change(min(r['ratios']))} … {_change(max(r['ratios']))}",
+                _change_range(r["ratios"]),
             ]
             for r in sorted(entry["rows"], key=lambda r: (not r["is_ssecodec"], r["label"]))
         ]
@@ -350,7 +353,7 @@ def chunking_summary(results: dict[str, Any]) -> list[str]:
             f"({_size(entry['chunk_size'])} against {_size(entry['base_chunk_size'])} chunks, "
             f"timed back to back in each round): {main['label']} "
             f"**{_change(main['median_ratio'])}** events/s (median of the per-round ratios; "
-            f"rounds {_change(min(main['ratios']))} … {_change(max(main['ratios']))})"
+            f"rounds {_change_range(main['ratios'])})"
         )
         if base:
             line += f", httpx-sse {_change(base['median_ratio'])}"

@@ -1026,8 +1026,8 @@ cdef class Decoder:
         """The data of a referenced line split in two pieces by a chunk end."""
         cdef str data = _join_ascii(self._ref, self._ref_len, self._ref2, self._ref2_len)
         if data is None:  # a character may straddle the pieces: decode the joined bytes
-            self._flush_ref()
-            data = _decode(self._data.ptr, self._data.size)
+            self._flush_ref()  # (which lets go of the held chunk)
+            return _decode(self._data.ptr, self._data.size)
         self._release_split_ref()
         return data
 
