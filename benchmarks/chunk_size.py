@@ -32,9 +32,10 @@ import ssecodec
 from compare import timed
 
 # The harness compare.py times ssecodec with (a new Decoder, feed() per chunk, close()), on the
-# twin `import ssecodec` picks.
+# twin `import ssecodec` picks: as a streaming consumer (``consume``, every event visited and
+# dropped), or keeping every event in one list (``run``, the ``openai-kept`` corpus).
 _TWIN = "c" if ssecodec.IMPLEMENTATION == "cython" else "py"
-decode_all = peers._ssecodec_decoder(peers.twins()[_TWIN], _TWIN).run
+_PEER = peers._ssecodec_decoder(peers.twins()[_TWIN], _TWIN)
 
 _EMPTY: list[Any] = []
 
@@ -52,7 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--sizes", default="65536,16384,4096,1500,512")
+    parser.add_argument(
+        "--mode",
+        choices=("consume", "collect"),
+        default="consume",
+        help="drop each event as a streaming consumer does (default), or keep them all in a list",
+    )
     args = parser.parse_args(argv)
+    timed_decode = _PEER.consume if args.mode == "consume" else _PEER.run
+    decode_all = _PEER.run
     sizes = [int(s) for s in args.sizes.split(",")]
     if ssecodec.IMPLEMENTATION != "cython":
         print("note: the Cython twin is not installed; timing the pure-Python twin")
@@ -62,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_events = len(decode_all(chunked[sizes[0]]))
     for size in sizes[1:]:  # every chunking must decode to the same events
         assert decode_all(chunked[size]) == decode_all(chunked[sizes[0]])
+        assert _PEER.consume(chunked[size]) == n_events
     gc.collect()
     gc.freeze()
 
@@ -69,14 +79,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     visit: dict[int, list[float]] = {size: [] for size in sizes}
     for _ in range(args.rounds):
         for size in sizes:
-            decode[size].append(timed(partial(decode_all, chunked[size])))
+            decode[size].append(timed(partial(timed_decode, chunked[size])))
             visit[size].append(timed(partial(visit_all, chunked[size])))
 
     base = sizes[0]
     median = statistics.median
     print(
         f"{n_events:,} OpenAI events, {len(data) / 1e6:.1f} MB, {args.rounds} rounds, "
-        f"ssecodec {ssecodec.IMPLEMENTATION}; medians"
+        f"ssecodec {ssecodec.IMPLEMENTATION}, events {'dropped' if args.mode == 'consume' else 'kept'}; "
+        "medians"
     )
     print(
         f"{'chunk':>7} {'chunks':>7} {'events/s':>11} {'vs ' + str(base):>9} "

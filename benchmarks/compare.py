@@ -3,7 +3,7 @@
 Run by ``make bench`` (which sets up ``.venv-bench`` with the peers pinned in
 ``requirements/bench.txt``)::
 
-    python benchmarks/compare.py            # full run: 10-15 min on an idle 2-core machine
+    python benchmarks/compare.py            # full run: ~6 min on an idle 2-core machine
     python benchmarks/compare.py --quick    # 1/50 of the events, 3 rounds: under a minute
 
 Method: every corpus is generated (seeded) before timing. Each implementation first decodes each
@@ -11,7 +11,9 @@ corpus once untimed: that warms it up and gives its events for the correctness c
 ssecodec's pure-Python twin. Then come ``--rounds`` timed rounds; a round times every
 (corpus, implementation) pair once, with the order of the implementations rotated from round to
 round, so slow drifts of a shared machine spread over everyone. The figure reported is the
-median. The garbage collector is collected before and disabled during each timed run.
+median. A call shorter than ``--min-time`` is repeated back to back within its timed sample
+(the warm-up measures it). The garbage collector is collected before and disabled during each
+timed sample.
 
 Writes ``results.json``, ``report.md`` and ``chart.png`` to ``--out`` (``benchmarks/out``) and
 prints the tables.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import platform
 import statistics
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +45,8 @@ HERE = Path(__file__).resolve().parent
 REFERENCE = "ssecodec-py"
 BASELINE = "httpx-sse"
 ENCODE_BASELINE = "sse-starlette"
+MIN_TIME = 0.2  # seconds: the shortest timed sample (fast implementations repeat the call)
+MAX_REPEAT = 1000
 
 
 # ----------------------------------------------------------------------------- progress
@@ -90,18 +96,37 @@ def _terminal_width() -> int:
 # ----------------------------------------------------------------------------- timing
 
 
-def timed(fn: Callable[[], Any]) -> float:
-    """Seconds for one call of ``fn``, with the collector collected first and off during it."""
+def timed(fn: Callable[[], Any], repeat: int = 1) -> float:
+    """Seconds per call of ``fn``, over ``repeat`` calls back to back, with the collector
+    collected first and off during them. What the calls return is kept until the timing ends,
+    so dropping it is not timed (as with a single call)."""
     gc.collect()
     gc.disable()
+    results: list[Any] = [None] * repeat
     try:
         start = time.perf_counter_ns()
-        result = fn()
+        for i in range(repeat):
+            results[i] = fn()
         elapsed = time.perf_counter_ns() - start
     finally:
         gc.enable()
-    del result
-    return elapsed / 1e9
+    del results
+    return elapsed / repeat / 1e9
+
+
+def repeats_for(seconds_per_call: float, min_time: float) -> int:
+    """How many calls make one timed sample last at least ``min_time`` seconds: a sample of a
+    few milliseconds is at the mercy of one scheduler tick on a shared machine."""
+    if seconds_per_call <= 0:
+        return MAX_REPEAT
+    return max(1, min(MAX_REPEAT, math.ceil(min_time / seconds_per_call)))
+
+
+def _seconds(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """``fn()`` and the seconds it took (an untimed call, measured to size the timed samples)."""
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
 
 
 def _rotate(items: Sequence[Any], k: int) -> list[Any]:
@@ -222,6 +247,9 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
         "chunk_size": args.chunk_size,
         "gc": "gc.collect() before and gc.disable() during every timed run",
         "timer": "time.perf_counter_ns, median of the rounds",
+        "min_time_s": args.min_time,
+        "repeat": f"a call shorter than {args.min_time:g} s is repeated back to back within each "
+        "timed sample until the sample lasts that long (time per call reported)",
         "order": "interleaved: each round times every (corpus, implementation) pair once, "
         "implementation order rotated each round; one stream in two chunkings is timed back "
         "to back per implementation",
@@ -316,6 +344,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--scale", type=float, help="event-count multiplier (default 1, 0.02 quick)"
     )
     parser.add_argument("--chunk-size", type=int, default=corpora.DEFAULT_CHUNK_SIZE)
+    parser.add_argument(
+        "--min-time",
+        type=float,
+        help=f"shortest timed sample in seconds; faster implementations repeat the call "
+        f"(default {MIN_TIME}; {MIN_TIME / 10} with --quick)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "out", help="output directory")
     parser.add_argument("--corpus", action="append", help="only these decode corpora (repeatable)")
     parser.add_argument("--no-chart", action="store_true", help="skip chart.png (no matplotlib)")
@@ -323,10 +357,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.quick else 5
+    if args.min_time is None:
+        args.min_time = MIN_TIME / 10 if args.quick else MIN_TIME
     if args.scale is None:
         args.scale = 0.02 if args.quick else 1.0
-    if args.rounds < 1 or args.scale <= 0:
-        parser.error("--rounds must be >= 1 and --scale > 0")
+    if args.rounds < 1 or args.scale <= 0 or args.min_time < 0:
+        parser.error("--rounds must be >= 1, --scale > 0 and --min-time >= 0")
 
     t_start = time.monotonic()
     meta = machine_info(args)
@@ -364,9 +400,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for peer in decoders:
             progress.step("warm-up + correctness", f"{corpus.name} / {peer.key}")
             got, err = (want, None) if peer is ref_peer else run_decoder(peer, corpus.chunks)
+            repeat = 1
             if got is not None:  # the timed path must see the same events
                 try:
-                    counted = peer.consume(corpus.chunks)
+                    counted, seconds = _seconds(partial(peer.consume, corpus.chunks))
+                    if corpus.mode == "collect":
+                        _, seconds = _seconds(partial(peer.run, corpus.chunks))
+                    repeat = repeats_for(seconds, args.min_time)
                 except Exception as exc:
                     got, err = None, f"consume(): {type(exc).__name__}: {exc}"
                 else:
@@ -383,6 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "n_events": None if got is None else len(got),
                     "error": err,
                     "first_difference": None if ok or got is None else first_difference(got, want),
+                    "repeat": repeat,
                     "times_s": [],
                 }
             )
@@ -416,7 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if row["error"]:
                         continue
                     take = peer.run if corpus.mode == "collect" else peer.consume
-                    row["times_s"].append(timed(lambda f=take, c=corpus.chunks: f(c)))
+                    row["times_s"].append(
+                        timed(lambda f=take, c=corpus.chunks: f(c), row["repeat"])
+                    )
 
     for entry in decode:
         for row in entry["rows"]:
@@ -442,9 +485,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress.step("encode warm-up + correctness", f"{ecorpus.name} / {enc.key}")
             fn = enc.prepare(ecorpus.items)
             prepared[ecorpus.name, enc.key] = fn
-            error = None
+            error, repeat = None, 1
             try:
-                out = fn()
+                out, seconds = _seconds(fn)
+                repeat = repeats_for(seconds, args.min_time)
                 blob = out if isinstance(out, bytes) else b"".join(out)
                 got, err = run_decoder(ref_peer, [blob])
                 ok = got is not None and same(got, want)
@@ -461,6 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "error": error,
                     "output_bytes": len(blob),
                     "first_difference": diff,
+                    "repeat": repeat,
                     "times_s": [],
                 }
             )
@@ -484,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 if row["error"]:
                     continue
-                row["times_s"].append(timed(prepared[ecorpus.name, enc.key]))
+                row["times_s"].append(timed(prepared[ecorpus.name, enc.key], row["repeat"]))
     prepared.clear()
 
     for entry in encode:

@@ -456,7 +456,9 @@ def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> s
         f"- **ssecodec:** {meta['ssecodec']} at commit `{meta['commit']}`; default implementation "
         f"`{meta['ssecodec_default_implementation']}`",
         f"- **Method:** {meta['rounds']} timed rounds after one untimed warm-up run (which also "
-        f"yields the events checked for correctness); {meta['order']}; {meta['timer']}.",
+        f"yields the events checked for correctness); {meta['order']}; {meta['timer']}"
+        + (f"; {meta['repeat']}" if meta.get("repeat") else "")
+        + ".",
         f"- **GC:** {meta['gc']}.",
         f"- **Chunks:** {meta['chunk_size']:,} bytes unless the corpus says otherwise; corpora "
         f"are generated from a fixed seed at run time (`benchmarks/corpora.py`), scale "

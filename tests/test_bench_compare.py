@@ -1,4 +1,4 @@
-"""``benchmarks/compare.py``'s chunk-size comparison: grouping by bytes and the paired ratios."""
+"""``benchmarks/compare.py``: grouping by bytes, the paired chunk-size ratios, timed samples."""
 
 from __future__ import annotations
 
@@ -83,3 +83,38 @@ def test_chunking_pairs_the_rounds() -> None:
     assert rows == [["ssecodec-c", "−20.0%", "−50.0% … +0.0%"]]
     (line,) = report.chunking_summary(results)
     assert "**−20.0%** events/s" in line and "rounds −50.0% … +0.0%" in line
+
+
+def test_repeats_make_a_sample_last_min_time() -> None:
+    assert compare.repeats_for(0.012, 0.2) == 17  # ceil(0.2 / 0.012)
+    assert compare.repeats_for(0.5, 0.2) == 1  # a slow call is never repeated
+    assert compare.repeats_for(0.2, 0.2) == 1
+    assert compare.repeats_for(0.0, 0.2) == compare.MAX_REPEAT  # too fast to measure
+    assert compare.repeats_for(1e-9, 0.2) == compare.MAX_REPEAT
+    assert compare.repeats_for(0.012, 0.0) == 1
+
+
+def test_timed_calls_repeat_times_and_reports_time_per_call(monkeypatch: Any) -> None:
+    clock = [0]
+    monkeypatch.setattr(compare.time, "perf_counter_ns", lambda: clock[0])
+    calls: list[int] = []
+    alive: list[int] = []
+
+    class Result:
+        """Counts the results alive: all of them must be kept until the timing ends."""
+
+        def __init__(self) -> None:
+            alive.append(1)
+
+        def __del__(self) -> None:
+            alive.pop()
+
+    def fn() -> Result:
+        calls.append(len(alive))
+        clock[0] += 3_000_000  # each call takes 3 ms on the fake clock
+        return Result()
+
+    assert compare.timed(fn, repeat=5) == 0.003
+    assert calls == [0, 1, 2, 3, 4]  # earlier results still alive during later calls
+    assert alive == []  # and dropped once the timing is over
+    assert compare.timed(fn) == 0.003
