@@ -84,10 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     base = sizes[0]
     median = statistics.median
+    events = "dropped" if args.mode == "consume" else "kept"
     print(
         f"{n_events:,} OpenAI events, {len(data) / 1e6:.1f} MB, {args.rounds} rounds, "
-        f"ssecodec {ssecodec.IMPLEMENTATION}, events {'dropped' if args.mode == 'consume' else 'kept'}; "
-        "medians"
+        f"ssecodec {ssecodec.IMPLEMENTATION}, events {events}; medians"
     )
     print(
         f"{'chunk':>7} {'chunks':>7} {'events/s':>11} {'vs ' + str(base):>9} "
