@@ -2,7 +2,8 @@
 
 Issue 3's target: 1,500-byte chunks within 20% (events/s) of 64 KiB chunks. `compare.py`
 measures the two as separate corpora, minutes apart on a shared machine; this script times
-every chunk size in each round, back to back, and reports the median of the per-round ratios.
+every chunk size in each round, call by call in turn (as ``compare.py`` does for ``openai`` and
+``openai-1500``), and reports the median of the per-round ratios.
 
 Next to the extra time per extra chunk it prints what the consumer's loop costs per chunk
 with no decoder: ``for chunk in chunks: out += EMPTY``, which visits each chunk object (split off
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora
 import peers
 import ssecodec
-from compare import timed
+from compare import MIN_TIME, repeats_for, timed, timed_calls
 
 # The harness compare.py times ssecodec with (a new Decoder, feed() per chunk, close()), on the
 # twin `import ssecodec` picks: as a streaming consumer (``consume``, every event visited and
@@ -75,12 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.collect()
     gc.freeze()
 
+    # Each round's sample lasts >= MIN_TIME for the largest chunks; every size is called as often.
+    repeat = repeats_for(timed(partial(timed_decode, chunked[sizes[0]])), MIN_TIME)
     decode: dict[int, list[float]] = {size: [] for size in sizes}
     visit: dict[int, list[float]] = {size: [] for size in sizes}
-    for _ in range(args.rounds):
-        for size in sizes:
-            decode[size].append(timed(partial(timed_decode, chunked[size])))
-            visit[size].append(timed(partial(visit_all, chunked[size])))
+    for rnd in range(args.rounds):
+        order = sizes[rnd % len(sizes) :] + sizes[: rnd % len(sizes)]
+        decoded = timed_calls([partial(timed_decode, chunked[size]) for size in order], repeat)
+        visited = timed_calls([partial(visit_all, chunked[size]) for size in order], repeat)
+        for size, d, v in zip(order, decoded, visited, strict=True):
+            decode[size].append(d)
+            visit[size].append(v)
 
     base = sizes[0]
     median = statistics.median

@@ -11,9 +11,9 @@ corpus once untimed: that warms it up and gives its events for the correctness c
 ssecodec's pure-Python twin. Then come ``--rounds`` timed rounds; a round times every
 (corpus, implementation) pair once, with the order of the implementations rotated from round to
 round, so slow drifts of a shared machine spread over everyone. The figure reported is the
-median. A call shorter than ``--min-time`` is repeated back to back within its timed sample
-(the warm-up measures it). The garbage collector is collected before and disabled during each
-timed sample.
+median. A call shorter than ``--min-time`` is repeated within its timed sample (the warm-up
+measures it); corpora with the same bytes alternate call by call. The garbage collector is
+collected before and disabled during each timed sample.
 
 Writes ``results.json``, ``report.md`` and ``chart.png`` to ``--out`` (``benchmarks/out``) and
 prints the tables.
@@ -96,22 +96,29 @@ def _terminal_width() -> int:
 # ----------------------------------------------------------------------------- timing
 
 
-def timed(fn: Callable[[], Any], repeat: int = 1) -> float:
-    """Seconds per call of ``fn``, over ``repeat`` calls back to back, with the collector
-    collected first and off during them. What the calls return is kept until the timing ends,
-    so dropping it is not timed (as with a single call)."""
+def timed_calls(fns: Sequence[Callable[[], Any]], repeat: int = 1) -> list[float]:
+    """Seconds per call of each of ``fns``, called in turn ``repeat`` times (f0, f1, f0, f1,
+    ...), with the collector collected first and off throughout. Each call is timed on its own
+    and what it returns is dropped untimed, as after a single call; calls that alternate meet
+    the same slow moments of a shared machine, so their ratio is steadier than their times."""
     gc.collect()
     gc.disable()
-    results: list[Any] = [None] * repeat
+    totals = [0] * len(fns)
     try:
-        start = time.perf_counter_ns()
-        for i in range(repeat):
-            results[i] = fn()
-        elapsed = time.perf_counter_ns() - start
+        for _ in range(repeat):
+            for k, fn in enumerate(fns):
+                start = time.perf_counter_ns()
+                result = fn()
+                totals[k] += time.perf_counter_ns() - start
+                del result
     finally:
         gc.enable()
-    del results
-    return elapsed / repeat / 1e9
+    return [total / repeat / 1e9 for total in totals]
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> float:
+    """Seconds per call of ``fn`` over ``repeat`` calls (see :func:`timed_calls`)."""
+    return timed_calls([fn], repeat)[0]
 
 
 def repeats_for(seconds_per_call: float, min_time: float) -> int:
@@ -248,13 +255,14 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
         "gc": "gc.collect() before and gc.disable() during every timed run",
         "timer": "time.perf_counter_ns, median of the rounds",
         "min_time_s": args.min_time,
-        "repeat": f"a call shorter than {args.min_time:g} s is repeated back to back within each "
-        "timed sample until the sample lasts that long (time per call reported)",
+        "repeat": f"a call shorter than {args.min_time:g} s is repeated within each timed sample "
+        "until the sample lasts that long (each call timed on its own, its result dropped "
+        "untimed; the same stream in two chunkings alternates call by call)",
         "order": "interleaved: each round times every (corpus, implementation) pair once, "
         "implementation order rotated each round; one stream in two chunkings is timed back "
         "to back per implementation",
-        "events": "visited one by one and dropped (a streaming consumer); in openai-kept all "
-        "kept in one list",
+        "events": "visited one by one and dropped (a streaming consumer); in the -kept corpora "
+        "all kept in one list",
     }
 
 
@@ -303,8 +311,8 @@ def chunking(
     """What a smaller chunk size costs each implementation: for every corpus that re-chunks
     the group's first one, the events/s ratio of the two in each round, and their median.
 
-    The two were timed back to back in every round, so the ratio is paired: a machine that
-    slows down between rounds moves both. A ratio of 0.8 means 20% fewer events/s.
+    The two were timed call by call in turn in every round, so the ratio is paired: a machine
+    that slows down moves both. A ratio of 0.8 means 20% fewer events/s.
     """
     out = []
     for group in groups:
@@ -443,23 +451,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         del want
 
-    # Corpora holding the same bytes in other chunk sizes are timed back to back for each
-    # implementation, their order rotated each round: chunking() pairs them round by round.
+    # Corpora holding the same bytes in other chunk sizes are timed call by call in turn for
+    # each implementation, their order rotated each round: chunking() pairs them round by round.
     groups = same_bytes(dcorpora)
     for rnd in range(args.rounds):
         for group in groups:
             for k, peer in _rotate(list(enumerate(decoders)), rnd):
-                for i in _rotate(group, rnd):
-                    corpus, row = dcorpora[i], decode[i]["rows"][k]
-                    progress.step(
-                        f"decode round {rnd + 1}/{args.rounds}", f"{corpus.name} / {peer.key}"
+                members = [i for i in _rotate(group, rnd) if not decode[i]["rows"][k]["error"]]
+                progress.step(
+                    f"decode round {rnd + 1}/{args.rounds}",
+                    f"{dcorpora[group[0]].name} / {peer.key}",
+                    n=len(group),
+                )
+                if not members:
+                    continue
+                calls = [
+                    partial(
+                        peer.run if dcorpora[i].mode == "collect" else peer.consume,
+                        dcorpora[i].chunks,
                     )
-                    if row["error"]:
-                        continue
-                    take = peer.run if corpus.mode == "collect" else peer.consume
-                    row["times_s"].append(
-                        timed(lambda f=take, c=corpus.chunks: f(c), row["repeat"])
-                    )
+                    for i in members
+                ]
+                repeat = max(decode[i]["rows"][k]["repeat"] for i in members)
+                for i, seconds in zip(members, timed_calls(calls, repeat), strict=True):
+                    decode[i]["rows"][k]["times_s"].append(seconds)
 
     for entry in decode:
         for row in entry["rows"]:

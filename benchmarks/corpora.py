@@ -14,13 +14,15 @@ Decoder corpora (:func:`decode_corpora`):
 ``multiline``      ``event:``, ``id:``, 5 ``data:`` lines; a ``: ping`` comment every 1,000 events
 ``base64-64k``     64 KiB single-line base64 events (an image per event): MB/s
 ``openai-kept``    the ``openai`` corpus again, with every event kept in one list to the end
+``openai-1500-kept`` ``openai-1500`` again, every event kept (the chunk-size pair, kept)
 =================  =============================================================================
 
 Each implementation takes the events as a streaming consumer does (``mode="consume"``: every
-event visited, then dropped), except in ``openai-kept`` (``mode="collect"``: all appended to
-one list). Keeping 100,000 events makes every timed run allocate ~35 MB afresh, which the
+event visited, then dropped), except in the ``-kept`` corpora (``mode="collect"``: all appended
+to one list). Keeping 100,000 events makes every timed run allocate ~35 MB afresh, which the
 kernel has to fault in: a cost per event that is the same for every implementation and that
-``openai-kept`` shows next to ``openai``.
+``openai-kept`` shows next to ``openai``. A smaller cost per event makes the cost per chunk a
+larger share, so the chunk-size ratio is reported for both pairs.
 
 Encoder corpora (:func:`encode_corpora`) are the events behind ``openai`` and ``multiline``, as
 ``(data, event, id)`` triples.
@@ -218,6 +220,15 @@ def decode_corpora(scale: float = 1.0, chunk_size: int = DEFAULT_CHUNK_SIZE) -> 
             "end of the run",
             openai_lf,
             chunk_size,
+            mode="collect",
+        ),
+        Corpus(
+            "openai-1500-kept",
+            "OpenAI, 1500 B chunks, all kept",
+            "the OpenAI corpus in 1,500-byte chunks, every event appended to one list kept to "
+            "the end of the run",
+            openai_lf,
+            1500,
             mode="collect",
         ),
     ]

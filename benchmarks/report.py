@@ -123,7 +123,7 @@ def chunking_tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]
         title = (
             f"{entry['corpus']} vs {entry['base']}: events/s in {_size(entry['chunk_size'])} "
             f"chunks against {_size(entry['base_chunk_size'])} chunks, median of the per-round "
-            "ratios (both timed back to back in each round)"
+            "ratios (both timed call by call in turn in each round)"
         )
         rows = [
             [
@@ -351,7 +351,7 @@ def chunking_summary(results: dict[str, Any]) -> list[str]:
         line = (
             f"Chunk size: `{entry['corpus']}` against `{entry['base']}` "
             f"({_size(entry['chunk_size'])} against {_size(entry['base_chunk_size'])} chunks, "
-            f"timed back to back in each round): {main['label']} "
+            f"timed call by call in turn in each round): {main['label']} "
             f"**{_change(main['median_ratio'])}** events/s (median of the per-round ratios; "
             f"rounds {_change_range(main['ratios'])})"
         )

@@ -94,14 +94,14 @@ def test_repeats_make_a_sample_last_min_time() -> None:
     assert compare.repeats_for(0.012, 0.0) == 1
 
 
-def test_timed_calls_repeat_times_and_reports_time_per_call(monkeypatch: Any) -> None:
+def test_timed_calls_alternate_and_time_each_call(monkeypatch: Any) -> None:
     clock = [0]
     monkeypatch.setattr(compare.time, "perf_counter_ns", lambda: clock[0])
-    calls: list[int] = []
+    calls: list[tuple[str, int]] = []
     alive: list[int] = []
 
     class Result:
-        """Counts the results alive: all of them must be kept until the timing ends."""
+        """Counts the results alive: each must be dropped before the next call."""
 
         def __init__(self) -> None:
             alive.append(1)
@@ -109,12 +109,15 @@ def test_timed_calls_repeat_times_and_reports_time_per_call(monkeypatch: Any) ->
         def __del__(self) -> None:
             alive.pop()
 
-    def fn() -> Result:
-        calls.append(len(alive))
-        clock[0] += 3_000_000  # each call takes 3 ms on the fake clock
+    def call(name: str, ns: int) -> Result:
+        calls.append((name, len(alive)))
+        clock[0] += ns
         return Result()
 
-    assert compare.timed(fn, repeat=5) == 0.003
-    assert calls == [0, 1, 2, 3, 4]  # earlier results still alive during later calls
-    assert alive == []  # and dropped once the timing is over
-    assert compare.timed(fn) == 0.003
+    a = lambda: call("a", 3_000_000)  # noqa: E731 - 3 ms per call on the fake clock
+    b = lambda: call("b", 5_000_000)  # noqa: E731
+    assert compare.timed_calls([a, b], repeat=3) == [0.003, 0.005]
+    assert calls == [("a", 0), ("b", 0)] * 3  # in turn, each result gone before the next call
+    assert alive == []
+    assert compare.timed(a, repeat=4) == 0.003
+    assert compare.timed(b) == 0.005
