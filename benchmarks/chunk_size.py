@@ -1,17 +1,20 @@
 """How much the chunk size costs the Cython decoder: the OpenAI corpus fed in several chunk sizes.
 
-Issue 3's target: 1,500-byte chunks within 20% (events/s) of 64 KiB chunks. `compare.py`
-measures the two as separate corpora, minutes apart on a shared machine; this script times
+Issue 3's target: 1,500-byte chunks within 20% (events/s) of 64 KiB chunks. This script times
 every chunk size in each round, call by call in turn (as ``compare.py`` does for ``openai`` and
 ``openai-1500``), and reports the median of the per-round ratios.
 
-Next to the extra time per extra chunk it prints what the consumer's loop costs per chunk
-with no decoder: ``for chunk in chunks: out += EMPTY``, which visits each chunk object (split off
-before the timing, so cold in cache) as any consumer does, but calls nothing. The difference
-between the two is what a ``feed()`` call costs per chunk: the call, the returned list and
-the line split across the chunk boundary.
+Next to the extra time per extra chunk it prints the **floor**: the same consumer loop with a
+stand-in for ``feed()`` that decodes nothing. The stand-in is a C method called with one
+argument (``list.__getitem__`` with a slice, prepared before the timing) that returns a new list
+of as many ready events as the real chunk completes, so the loop pays what CPython charges per
+``feed()`` call (the call, allocating and freeing the returned list, iterating it) and per event
+(visiting it), and nothing else. ``decoder`` is the rest: what the decoder itself adds per extra
+chunk (entering ``feed()``, the line split across the chunk end). ``if decoder = 0`` is the
+ratio the chunk size would leave if that were nothing.
 
-Run: ``python benchmarks/chunk_size.py [--rounds 11] [--sizes 65536,16384,4096,1500,512]``.
+Run: ``python benchmarks/chunk_size.py [--rounds 11] [--sizes 65536,16384,4096,1500,512]
+[--mode consume|collect]``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import argparse
 import gc
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,19 +37,33 @@ from compare import MIN_TIME, repeats_for, timed, timed_calls
 
 # The harness compare.py times ssecodec with (a new Decoder, feed() per chunk, close()), on the
 # twin `import ssecodec` picks: as a streaming consumer (``consume``, every event visited and
-# dropped), or keeping every event in one list (``run``, the ``openai-kept`` corpus).
+# dropped), or keeping every event in one list (``run``, the ``-kept`` corpora).
 _TWIN = "c" if ssecodec.IMPLEMENTATION == "cython" else "py"
 _PEER = peers._ssecodec_decoder(peers.twins()[_TWIN], _TWIN)
 
-_EMPTY: list[Any] = []
+
+def floor_consume(take: Callable[[slice], list[Any]], slices: list[slice]) -> int:
+    """The streaming consumer's loop (``peers`` ``consume``) around a ``feed()`` that decodes
+    nothing: ``take(s)`` returns a new list of ready events."""
+    n = 0
+    for s in slices:
+        for _event in take(s):
+            n += 1
+    return n
 
 
-def visit_all(chunks: list[bytes]) -> list[Any]:
-    """The consumer's loop alone: every chunk visited, nothing called."""
+def floor_collect(take: Callable[[slice], list[Any]], slices: list[slice]) -> list[Any]:
+    """The keeping consumer's loop (``peers`` ``run``) around a ``feed()`` that decodes nothing."""
     out: list[Any] = []
-    for _chunk in chunks:  # FOR_ITER takes a reference: the chunk object is visited
-        out += _EMPTY
+    for s in slices:
+        out += take(s)
     return out
+
+
+def completed_per_chunk(chunks: list[bytes]) -> list[int]:
+    """How many events each chunk completes."""
+    decoder = ssecodec.Decoder()
+    return [len(decoder.feed(chunk)) for chunk in chunks]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,47 +78,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="drop each event as a streaming consumer does (default), or keep them all in a list",
     )
     args = parser.parse_args(argv)
-    timed_decode = _PEER.consume if args.mode == "consume" else _PEER.run
-    decode_all = _PEER.run
+    consume = args.mode == "consume"
+    timed_decode = _PEER.consume if consume else _PEER.run
+    timed_floor = floor_consume if consume else floor_collect
     sizes = [int(s) for s in args.sizes.split(",")]
     if ssecodec.IMPLEMENTATION != "cython":
         print("note: the Cython twin is not installed; timing the pure-Python twin")
 
     data = corpora._openai_stream(corpora.openai_payloads(args.events))
-    chunked = {size: [data[i : i + size] for i in range(0, len(data), size)] for size in sizes}
-    n_events = len(decode_all(chunked[sizes[0]]))
+    chunked = {size: corpora.split(data, size) for size in sizes}
+    events = _PEER.run(chunked[sizes[0]])
+    n_events = len(events)
     for size in sizes[1:]:  # every chunking must decode to the same events
-        assert decode_all(chunked[size]) == decode_all(chunked[sizes[0]])
+        assert _PEER.run(chunked[size]) == events
         assert _PEER.consume(chunked[size]) == n_events
+    # The floor's stand-in for feed(): events[0:k].__getitem__ style, k as the real chunk.
+    slices = {size: [slice(0, k) for k in completed_per_chunk(chunked[size])] for size in sizes}
+    take = events.__getitem__
+    for size in sizes:
+        assert floor_consume(take, slices[size]) == n_events
     gc.collect()
     gc.freeze()
 
     # Each round's sample lasts >= MIN_TIME for the largest chunks; every size is called as often.
     repeat = repeats_for(timed(partial(timed_decode, chunked[sizes[0]])), MIN_TIME)
     decode: dict[int, list[float]] = {size: [] for size in sizes}
-    visit: dict[int, list[float]] = {size: [] for size in sizes}
+    floor: dict[int, list[float]] = {size: [] for size in sizes}
     for rnd in range(args.rounds):
         order = sizes[rnd % len(sizes) :] + sizes[: rnd % len(sizes)]
-        decoded = timed_calls([partial(timed_decode, chunked[size]) for size in order], repeat)
-        visited = timed_calls([partial(visit_all, chunked[size]) for size in order], repeat)
-        for size, d, v in zip(order, decoded, visited, strict=True):
+        calls = [partial(timed_decode, chunked[size]) for size in order]
+        calls += [partial(timed_floor, take, slices[size]) for size in order]
+        times = timed_calls(calls, repeat)
+        for size, d, f in zip(order, times, times[len(order) :], strict=False):
             decode[size].append(d)
-            visit[size].append(v)
+            floor[size].append(f)
 
     base = sizes[0]
     median = statistics.median
-    events = "dropped" if args.mode == "consume" else "kept"
     print(
         f"{n_events:,} OpenAI events, {len(data) / 1e6:.1f} MB, {args.rounds} rounds, "
-        f"ssecodec {ssecodec.IMPLEMENTATION}, events {events}; medians"
+        f"ssecodec {ssecodec.IMPLEMENTATION}, events {'dropped' if consume else 'kept'}; "
+        "medians of the rounds; per extra chunk: the time beyond the largest chunks'"
     )
     print(
         f"{'chunk':>7} {'chunks':>7} {'events/s':>11} {'vs ' + str(base):>9} "
-        f"{'extra per extra chunk':>22} {'loop alone per chunk':>21}"
+        f"{'per extra chunk':>16} {'floor':>7} {'decoder':>8} {'if decoder = 0':>15}"
     )
     for size in sizes:
         n_chunks = len(chunked[size])
-        pairs = list(zip(decode[base], decode[size], strict=True))  # per round, moments apart
+        pairs = list(zip(decode[base], decode[size], strict=True))  # same round, in turn
         line = (
             f"{size:>7} {n_chunks:>7} {n_events / median(decode[size]):>11,.0f} "
             f"{median(b / t for b, t in pairs) - 1:>+9.1%}"
@@ -109,10 +134,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         more_chunks = n_chunks - len(chunked[base])
         if more_chunks > 0:
             extra = median(t - b for b, t in pairs) / more_chunks
-            line += f" {extra * 1e9:>19.0f} ns"
-        else:
-            line += f" {'':>22}"
-        line += f" {median(visit[size]) / n_chunks * 1e9:>18.0f} ns"
+            floor_extra = (
+                median(t - b for b, t in zip(floor[base], floor[size], strict=True)) / more_chunks
+            )
+            # decode[base] with only the floor's extra time per extra chunk added
+            if_free = median(
+                b / (b + floor_extra * more_chunks) for b in decode[base]
+            )
+            line += (
+                f" {extra * 1e9:>13.0f} ns {floor_extra * 1e9:>4.0f} ns "
+                f"{(extra - floor_extra) * 1e9:>5.0f} ns {if_free - 1:>+15.1%}"
+            )
         print(line)
     return 0
 
