@@ -96,24 +96,45 @@ def _terminal_width() -> int:
 # ----------------------------------------------------------------------------- timing
 
 
-def timed_calls(fns: Sequence[Callable[[], Any]], repeat: int = 1) -> list[float]:
+def timed_calls(
+    fns: Sequence[Callable[[], Any]], repeat: int = 1, counts: Sequence[int] | None = None
+) -> list[float]:
     """Seconds per call of each of ``fns``, called in turn ``repeat`` times (f0, f1, f0, f1,
-    ...), with the collector collected first and off throughout. Each call is timed on its own
-    and what it returns is dropped untimed, as after a single call; calls that alternate meet
-    the same slow moments of a shared machine, so their ratio is steadier than their times."""
+    ...; ``counts[k]`` calls of ``fns[k]`` at each turn, 1 by default), with the collector
+    collected first and off throughout. Each call is timed on its own and what it returns is
+    dropped untimed, as after a single call; calls that alternate meet the same slow moments
+    of a shared machine, so their ratio is steadier than their times."""
+    counts = [1] * len(fns) if counts is None else list(counts)
     gc.collect()
     gc.disable()
     totals = [0] * len(fns)
     try:
         for _ in range(repeat):
             for k, fn in enumerate(fns):
-                start = time.perf_counter_ns()
-                result = fn()
-                totals[k] += time.perf_counter_ns() - start
-                del result
+                for _ in range(counts[k]):
+                    start = time.perf_counter_ns()
+                    result = fn()
+                    totals[k] += time.perf_counter_ns() - start
+                    del result
     finally:
         gc.enable()
-    return [total / repeat / 1e9 for total in totals]
+    return [total / (repeat * count) / 1e9 for total, count in zip(totals, counts, strict=True)]
+
+
+def paired_sample(
+    lead: Callable[[], Any],
+    lead_s: float,
+    base: Callable[[], Any],
+    base_s: float,
+    min_time: float,
+) -> float:
+    """How many times faster ``lead`` runs than ``base``, from calls that alternate: one call
+    of ``base``, then as many of ``lead`` as take about as long, repeated until the sample
+    lasts ``min_time``. ``lead_s`` and ``base_s`` are their measured seconds per call."""
+    per_base = max(1, round(base_s / lead_s)) if lead_s > 0 else 1
+    turns = repeats_for(base_s + per_base * lead_s, min_time)
+    base_t, lead_t = timed_calls([base, lead], turns, [1, per_base])
+    return base_t / lead_t
 
 
 def timed(fn: Callable[[], Any], repeat: int = 1) -> float:
@@ -408,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for peer in decoders:
             progress.step("warm-up + correctness", f"{corpus.name} / {peer.key}")
             got, err = (want, None) if peer is ref_peer else run_decoder(peer, corpus.chunks)
-            repeat = 1
+            repeat, seconds = 1, 0.0
             if got is not None:  # the timed path must see the same events
                 try:
                     counted, seconds = _seconds(partial(peer.consume, corpus.chunks))
@@ -432,6 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "error": err,
                     "first_difference": None if ok or got is None else first_difference(got, want),
                     "repeat": repeat,
+                    "call_s": seconds,
                     "times_s": [],
                 }
             )
@@ -454,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Corpora holding the same bytes in other chunk sizes are timed call by call in turn for
     # each implementation, their order rotated each round: chunking() pairs them round by round.
     groups = same_bytes(dcorpora)
+    lead_key = "ssecodec-c" if any(p.key == "ssecodec-c" for p in decoders) else REFERENCE
     for rnd in range(args.rounds):
         for group in groups:
             for k, peer in _rotate(list(enumerate(decoders)), rnd):
@@ -475,6 +498,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 repeat = max(decode[i]["rows"][k]["repeat"] for i in members)
                 for i, seconds in zip(members, timed_calls(calls, repeat), strict=True):
                     decode[i]["rows"][k]["times_s"].append(seconds)
+        # The lead twin against the baseline, call by call in turn: the ratio the targets
+        # are judged by, steadier than the ratio of two medians taken seconds apart.
+        for corpus, entry in zip(dcorpora, decode, strict=True):
+            progress.step(f"decode round {rnd + 1}/{args.rounds}", f"{corpus.name} paired", n=0)
+            by = {row["impl"]: (k, row) for k, row in enumerate(entry["rows"])}
+            if lead_key not in by or BASELINE not in by:
+                continue
+            (lk, lead_row), (bk, base_row) = by[lead_key], by[BASELINE]
+            if lead_row["error"] or base_row["error"]:
+                continue
+            take = "run" if corpus.mode == "collect" else "consume"
+            entry.setdefault("paired", {"lead": lead_key, "baseline": BASELINE, "ratios": []})
+            entry["paired"]["ratios"].append(
+                paired_sample(
+                    partial(getattr(decoders[lk], take), corpus.chunks),
+                    lead_row["call_s"],
+                    partial(getattr(decoders[bk], take), corpus.chunks),
+                    base_row["call_s"],
+                    args.min_time,
+                )
+            )
 
     for entry in decode:
         for row in entry["rows"]:
@@ -486,6 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 row["median_s"] = row["events_per_s"] = row["mb_per_s"] = None
         _add_ratios(entry["rows"], BASELINE, "events_per_s")
+        if "paired" in entry:
+            entry["paired"]["median_ratio"] = statistics.median(entry["paired"]["ratios"])
 
     chunk_cost = chunking(dcorpora, decode, groups)
     phases["decode"] = time.monotonic() - t_start - sum(phases.values())

@@ -116,6 +116,28 @@ def _change_range(ratios: list[float]) -> str:
 CHUNKING_HEADER = ["implementation", "events/s change", "range over rounds"]
 
 
+def _paired(entry: dict[str, Any]) -> str:
+    """The lead twin's paired ratio against the baseline, bold, or "-" if not measured."""
+    paired = entry.get("paired")
+    if not paired or not paired.get("ratios"):
+        return "-"
+    return "**" + ratio(paired["median_ratio"]) + "**"
+
+
+def _paired_line(entry: dict[str, Any]) -> str | None:
+    paired = entry.get("paired")
+    if not paired or not paired.get("ratios"):
+        return None
+    labels = {r["impl"]: r["label"] for r in entry["rows"]}
+    low, high = min(paired["ratios"]), max(paired["ratios"])
+    return (
+        f"Paired: {labels.get(paired['lead'], paired['lead'])} against "
+        f"{labels.get(paired['baseline'], paired['baseline'])}, called in turn in each round: "
+        f"**{ratio(paired['median_ratio'])}** (median of the per-round ratios; rounds "
+        f"{ratio(low)} … {ratio(high)})."
+    )
+
+
 def chunking_tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
     """One (title, rows) per re-chunked corpus: each implementation's paired per-round change."""
     tables = []
@@ -200,6 +222,9 @@ def terminal(results: dict[str, Any]) -> str:
                 "lrrrrrl",
             )
         ]
+        paired_line = _paired_line(entry)
+        if paired_line:
+            out.append("  " + paired_line.replace("**", ""))
     for title, rows in chunking_tables(results):
         out += ["", f"chunk size, {title}"]
         out += ["  " + s for s in _table(CHUNKING_HEADER, rows, "lrr")]
@@ -372,6 +397,7 @@ def summary_table(results: dict[str, Any]) -> list[str]:
         "httpx-sse",
         "fastest peer",
         f"{lead} vs httpx-sse",
+        f"{lead} vs httpx-sse, paired",
         f"{lead} vs fastest peer",
     ]
     rows = []
@@ -393,6 +419,7 @@ def summary_table(results: dict[str, Any]) -> list[str]:
                 _ev_s(by.get("httpx-sse")),
                 f"{_ev_s(fastest)} ({fastest['label']})" if fastest else "-",
                 "**" + ratio(main.get("vs_baseline")) + "**" if main else "-",
+                _paired(entry),
                 "**" + ratio(main.get("vs_fastest_peer")) + "**" if main else "-",
             ]
         )
@@ -430,7 +457,9 @@ def summary_table(results: dict[str, Any]) -> list[str]:
     out += [
         "",
         "events per second, median of the rounds; *vs* = ratio of events per second in the same "
-        "run (above 1 = ssecodec faster).",
+        "run (above 1 = ssecodec faster); *paired* = median over the rounds of the ratio "
+        "measured with the two called in turn (one httpx-sse call, then as many ssecodec calls "
+        "as take as long), which a shared machine's slow moments move far less.",
     ]
     return out
 
@@ -529,6 +558,9 @@ def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> s
             rows,
             "lrrrrrc",
         )
+        paired_line = _paired_line(entry)
+        if paired_line:
+            lines += ["", paired_line]
         lines.append("")
 
     tables = chunking_tables(results)
@@ -799,14 +831,23 @@ def readme_snippet(results: dict[str, Any], chart_path: str) -> list[str]:
                 f"{_ev_s(base)} ({base_key})",
                 f"{_ev_s(fastest)} ({fastest['label']})" if fastest else "-",
                 "**" + ratio(main.get("vs_baseline") if main else None) + "**",
+                _paired(entry) if kind == "decode" else "-",
                 "**" + ratio(main.get("vs_fastest_peer") if main else None) + "**",
             ]
         )
     meta = results["meta"]
-    header = ["events/s", name, "usual choice", "fastest peer", "vs usual", "vs fastest"]
+    header = [
+        "events/s",
+        name,
+        "usual choice",
+        "fastest peer",
+        "vs usual",
+        "vs usual, paired",
+        "vs fastest",
+    ]
     chunk_lines = chunking_summary(results)
     return [
-        *_md_table(header, rows, "lrrrrr"),
+        *_md_table(header, rows, "lrrrrrr"),
         "",
         *([*chunk_lines, ""] if chunk_lines else []),
         f"{meta['python']} on {meta['cpus']} shared CPUs ({meta['cpu']}), median of "

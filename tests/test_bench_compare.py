@@ -121,3 +121,20 @@ def test_timed_calls_alternate_and_time_each_call(monkeypatch: Any) -> None:
     assert alive == []
     assert compare.timed(a, repeat=4) == 0.003
     assert compare.timed(b) == 0.005
+
+
+def test_paired_sample_alternates_one_base_call_with_as_long_lead_calls(monkeypatch: Any) -> None:
+    clock = [0]
+    monkeypatch.setattr(compare.time, "perf_counter_ns", lambda: clock[0])
+    calls: list[str] = []
+
+    def call(name: str, ns: int) -> None:
+        calls.append(name)
+        clock[0] += ns
+
+    lead = lambda: call("lead", 2_000_000)  # noqa: E731 - 2 ms per call on the fake clock
+    base = lambda: call("base", 20_000_000)  # noqa: E731
+    assert compare.paired_sample(lead, 0.002, base, 0.020, min_time=0.1) == 10.0
+    # 10 lead calls take as long as one base call; 0.1 s needs 3 such turns (0.04 s each)
+    assert calls == (["base"] + ["lead"] * 10) * 3
+    assert compare.timed_calls([lead, base], repeat=2, counts=[3, 1]) == [0.002, 0.020]
