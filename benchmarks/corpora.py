@@ -5,17 +5,18 @@ the same bytes. ``scale`` shrinks the event counts for ``--quick`` runs and the 
 
 Decoder corpora (:func:`decode_corpora`):
 
-=================  =============================================================================
-``openai``         OpenAI chat-completion chunks (~250 B, one ``data:`` line), ``data: [DONE]``
-``openai-1500``    the same bytes fed in 1,500-byte chunks (one TCP segment each)
-``openai-crlf``    the OpenAI corpus with CRLF line ends
-``openai-cjk``     OpenAI chunks whose content is CJK text and emoji (UTF-8, not ``\\u`` escapes)
-``tiny``           ``data: x`` events: per-event overhead only
-``multiline``      ``event:``, ``id:``, 5 ``data:`` lines; a ``: ping`` comment every 1,000 events
-``base64-64k``     64 KiB single-line base64 events (an image per event): MB/s
-``openai-kept``    the ``openai`` corpus again, with every event kept in one list to the end
-``openai-1500-kept`` ``openai-1500`` again, every event kept (the chunk-size pair, kept)
-=================  =============================================================================
+======================  ==========================================================================
+``openai``              OpenAI chat-completion chunks (~250 B, one ``data:`` line), ``data: [DONE]``
+``openai-1500``         the same bytes fed in 1,500-byte chunks (one TCP segment each)
+``openai-crlf``         the OpenAI corpus with CRLF line ends
+``openai-cjk``          OpenAI chunks with CJK text and emoji content (UTF-8, not ``\\u`` escapes)
+``openai-cjk-1500``     the same bytes in 1,500-byte chunks, which split lines and characters
+``tiny``                ``data: x`` events: per-event overhead only
+``multiline``           ``event:``, ``id:``, 5 ``data:`` lines; a ``: ping`` every 1,000 events
+``base64-64k``          64 KiB single-line base64 events (an image per event): MB/s
+``openai-kept``         the ``openai`` corpus again, with every event kept in one list to the end
+``openai-1500-kept``    ``openai-1500`` again, every event kept (the chunk-size pair, kept)
+======================  ==========================================================================
 
 Each implementation takes the events as a streaming consumer does (``mode="consume"``: every
 event visited, then dropped), except in the ``-kept`` corpora (``mode="collect"``: all appended
@@ -161,6 +162,7 @@ def decode_corpora(scale: float = 1.0, chunk_size: int = DEFAULT_CHUNK_SIZE) -> 
     n_openai = _count(100_000, scale)
     openai = openai_payloads(n_openai)
     openai_lf = _openai_stream(openai)
+    cjk = _openai_stream(openai_payloads(n_openai, cjk=True))
     kib = f"{chunk_size // 1024} KiB" if chunk_size % 1024 == 0 else f"{chunk_size} B"
     return [
         Corpus(
@@ -188,8 +190,15 @@ def decode_corpora(scale: float = 1.0, chunk_size: int = DEFAULT_CHUNK_SIZE) -> 
             "openai-cjk",
             "OpenAI, CJK/emoji",
             f"{n_openai:,} chat-completion chunks with CJK text and emoji content, {kib} chunks",
-            _openai_stream(openai_payloads(n_openai, cjk=True)),
+            cjk,
             chunk_size,
+        ),
+        Corpus(
+            "openai-cjk-1500",
+            "OpenAI, CJK/emoji, 1500 B chunks",
+            "the CJK/emoji corpus fed in 1,500-byte chunks, which split lines and characters",
+            cjk,
+            1500,
         ),
         Corpus(
             "tiny",
