@@ -137,6 +137,35 @@ def paired_sample(
     return base_t / lead_t
 
 
+def add_paired_samples(
+    rows: list[dict[str, Any]],
+    calls: dict[str, Callable[[], Any]],
+    leads: Sequence[str],
+    baseline: str,
+    min_time: float,
+) -> None:
+    """One :func:`paired_sample` of each lead implementation against the baseline, appended
+    to the lead's row (``paired_ratios``); implementations that raised are left out.
+    ``calls`` maps implementation keys to what is timed; rows carry ``call_s``."""
+    by = {row["impl"]: row for row in rows}
+    base = by.get(baseline)
+    if base is None or base["error"]:
+        return
+    for key in leads:
+        lead = by.get(key)
+        if lead is None or lead["error"]:
+            continue
+        lead.setdefault("paired_ratios", []).append(
+            paired_sample(calls[key], lead["call_s"], calls[baseline], base["call_s"], min_time)
+        )
+
+
+def _finish_paired(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        if row.get("paired_ratios"):
+            row["vs_baseline_paired"] = statistics.median(row["paired_ratios"])
+
+
 def timed(fn: Callable[[], Any], repeat: int = 1) -> float:
     """Seconds per call of ``fn`` over ``repeat`` calls (see :func:`timed_calls`)."""
     return timed_calls([fn], repeat)[0]
@@ -502,23 +531,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # are judged by, steadier than the ratio of two medians taken seconds apart.
         for corpus, entry in zip(dcorpora, decode, strict=True):
             progress.step(f"decode round {rnd + 1}/{args.rounds}", f"{corpus.name} paired", n=0)
-            by = {row["impl"]: (k, row) for k, row in enumerate(entry["rows"])}
-            if lead_key not in by or BASELINE not in by:
-                continue
-            (lk, lead_row), (bk, base_row) = by[lead_key], by[BASELINE]
-            if lead_row["error"] or base_row["error"]:
-                continue
             take = "run" if corpus.mode == "collect" else "consume"
-            entry.setdefault("paired", {"lead": lead_key, "baseline": BASELINE, "ratios": []})
-            entry["paired"]["ratios"].append(
-                paired_sample(
-                    partial(getattr(decoders[lk], take), corpus.chunks),
-                    lead_row["call_s"],
-                    partial(getattr(decoders[bk], take), corpus.chunks),
-                    base_row["call_s"],
-                    args.min_time,
-                )
-            )
+            calls = {
+                peer.key: partial(getattr(peer, take), corpus.chunks)
+                for peer in decoders
+                if peer.key in (lead_key, BASELINE)
+            }
+            add_paired_samples(entry["rows"], calls, [lead_key], BASELINE, args.min_time)
 
     for entry in decode:
         for row in entry["rows"]:
@@ -530,8 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 row["median_s"] = row["events_per_s"] = row["mb_per_s"] = None
         _add_ratios(entry["rows"], BASELINE, "events_per_s")
-        if "paired" in entry:
-            entry["paired"]["median_ratio"] = statistics.median(entry["paired"]["ratios"])
+        _finish_paired(entry["rows"])
 
     chunk_cost = chunking(dcorpora, decode, groups)
     phases["decode"] = time.monotonic() - t_start - sum(phases.values())
@@ -546,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress.step("encode warm-up + correctness", f"{ecorpus.name} / {enc.key}")
             fn = enc.prepare(ecorpus.items)
             prepared[ecorpus.name, enc.key] = fn
-            error, repeat = None, 1
+            error, repeat, seconds = None, 1, 0.0
             try:
                 out, seconds = _seconds(fn)
                 repeat = repeats_for(seconds, args.min_time)
@@ -567,6 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "output_bytes": len(blob),
                     "first_difference": diff,
                     "repeat": repeat,
+                    "call_s": seconds if error is None else 0.0,
                     "times_s": [],
                 }
             )
@@ -591,6 +610,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if row["error"]:
                     continue
                 row["times_s"].append(timed(prepared[ecorpus.name, enc.key], row["repeat"]))
+            calls = {enc.key: prepared[ecorpus.name, enc.key] for enc in encoders}
+            add_paired_samples(
+                entry["rows"],
+                calls,
+                [f"{lead_key}-encode", f"{lead_key}-encode-many"],
+                ENCODE_BASELINE,
+                args.min_time,
+            )
     prepared.clear()
 
     for entry in encode:
@@ -603,6 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 row["median_s"] = row["events_per_s"] = row["mb_per_s"] = None
         _add_ratios(entry["rows"], ENCODE_BASELINE, "events_per_s")
+        _finish_paired(entry["rows"])
 
     phases["encode"] = time.monotonic() - t_start - sum(phases.values())
 

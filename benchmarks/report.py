@@ -116,26 +116,25 @@ def _change_range(ratios: list[float]) -> str:
 CHUNKING_HEADER = ["implementation", "events/s change", "range over rounds"]
 
 
-def _paired(entry: dict[str, Any]) -> str:
-    """The lead twin's paired ratio against the baseline, bold, or "-" if not measured."""
-    paired = entry.get("paired")
-    if not paired or not paired.get("ratios"):
+def _paired(row: dict[str, Any] | None) -> str:
+    """A row's paired ratio against the baseline, bold, or "-" if not measured."""
+    if not row or not row.get("vs_baseline_paired"):
         return "-"
-    return "**" + ratio(paired["median_ratio"]) + "**"
+    return "**" + ratio(row["vs_baseline_paired"]) + "**"
 
 
-def _paired_line(entry: dict[str, Any]) -> str | None:
-    paired = entry.get("paired")
-    if not paired or not paired.get("ratios"):
-        return None
-    labels = {r["impl"]: r["label"] for r in entry["rows"]}
-    low, high = min(paired["ratios"]), max(paired["ratios"])
-    return (
-        f"Paired: {labels.get(paired['lead'], paired['lead'])} against "
-        f"{labels.get(paired['baseline'], paired['baseline'])}, called in turn in each round: "
-        f"**{ratio(paired['median_ratio'])}** (median of the per-round ratios; rounds "
-        f"{ratio(low)} … {ratio(high)})."
-    )
+def _paired_lines(entry: dict[str, Any], baseline: str) -> list[str]:
+    """One line per row measured in turn with the baseline: its paired ratio and range."""
+    out = []
+    for row in entry["rows"]:
+        ratios = row.get("paired_ratios")
+        if ratios:
+            out.append(
+                f"Paired: {row['label']} against {baseline}, called in turn in each round: "
+                f"**{ratio(row['vs_baseline_paired'])}** (median of the per-round ratios; "
+                f"rounds {ratio(min(ratios))} … {ratio(max(ratios))})."
+            )
+    return out
 
 
 def chunking_tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
@@ -222,9 +221,7 @@ def terminal(results: dict[str, Any]) -> str:
                 "lrrrrrl",
             )
         ]
-        paired_line = _paired_line(entry)
-        if paired_line:
-            out.append("  " + paired_line.replace("**", ""))
+        out += ["  " + line.replace("**", "") for line in _paired_lines(entry, "httpx-sse")]
     for title, rows in chunking_tables(results):
         out += ["", f"chunk size, {title}"]
         out += ["  " + s for s in _table(CHUNKING_HEADER, rows, "lrr")]
@@ -258,6 +255,7 @@ def terminal(results: dict[str, Any]) -> str:
                 "lrrrrrl",
             )
         ]
+        out += ["  " + line.replace("**", "") for line in _paired_lines(entry, "sse-starlette")]
     bugs = peer_bugs(results)
     if bugs:
         out += ["", "disagreements with the SSE spec (details in report.md):"]
@@ -419,7 +417,7 @@ def summary_table(results: dict[str, Any]) -> list[str]:
                 _ev_s(by.get("httpx-sse")),
                 f"{_ev_s(fastest)} ({fastest['label']})" if fastest else "-",
                 "**" + ratio(main.get("vs_baseline")) + "**" if main else "-",
-                _paired(entry),
+                _paired(main),
                 "**" + ratio(main.get("vs_fastest_peer")) + "**" if main else "-",
             ]
         )
@@ -434,6 +432,7 @@ def summary_table(results: dict[str, Any]) -> list[str]:
         "sse-starlette",
         "fastest peer",
         f"{lead} vs sse-starlette",
+        f"{lead} vs sse-starlette, paired",
         f"{lead} vs fastest peer",
     ]
     rows = []
@@ -450,6 +449,7 @@ def summary_table(results: dict[str, Any]) -> list[str]:
                     _ev_s(by.get("sse-starlette")),
                     f"{_ev_s(fastest)} ({fastest['label']})" if fastest else "-",
                     "**" + ratio(main.get("vs_baseline")) + "**" if main else "-",
+                    _paired(main),
                     "**" + ratio(main.get("vs_fastest_peer")) + "**" if main else "-",
                 ]
             )
@@ -458,8 +458,8 @@ def summary_table(results: dict[str, Any]) -> list[str]:
         "",
         "events per second, median of the rounds; *vs* = ratio of events per second in the same "
         "run (above 1 = ssecodec faster); *paired* = median over the rounds of the ratio "
-        "measured with the two called in turn (one httpx-sse call, then as many ssecodec calls "
-        "as take as long), which a shared machine's slow moments move far less.",
+        "measured with the two called in turn (one call of the usual choice, then as many "
+        "ssecodec calls as take as long), which a shared machine's slow moments move far less.",
     ]
     return out
 
@@ -558,9 +558,9 @@ def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> s
             rows,
             "lrrrrrc",
         )
-        paired_line = _paired_line(entry)
-        if paired_line:
-            lines += ["", paired_line]
+        paired_lines = _paired_lines(entry, "httpx-sse")
+        if paired_lines:
+            lines += ["", *paired_lines]
         lines.append("")
 
     tables = chunking_tables(results)
@@ -601,6 +601,9 @@ def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> s
             rows,
             "llrrrrrc",
         )
+        paired_lines = _paired_lines(entry, "sse-starlette")
+        if paired_lines:
+            lines += ["", *paired_lines]
         lines.append("")
 
     lines += correctness_markdown(results)
@@ -831,7 +834,7 @@ def readme_snippet(results: dict[str, Any], chart_path: str) -> list[str]:
                 f"{_ev_s(base)} ({base_key})",
                 f"{_ev_s(fastest)} ({fastest['label']})" if fastest else "-",
                 "**" + ratio(main.get("vs_baseline") if main else None) + "**",
-                _paired(entry) if kind == "decode" else "-",
+                _paired(main),
                 "**" + ratio(main.get("vs_fastest_peer") if main else None) + "**",
             ]
         )

@@ -138,3 +138,22 @@ def test_paired_sample_alternates_one_base_call_with_as_long_lead_calls(monkeypa
     # 10 lead calls take as long as one base call; 0.1 s needs 3 such turns (0.04 s each)
     assert calls == (["base"] + ["lead"] * 10) * 3
     assert compare.timed_calls([lead, base], repeat=2, counts=[3, 1]) == [0.002, 0.020]
+
+
+def test_add_paired_samples_skips_failed_rows(monkeypatch: Any) -> None:
+    monkeypatch.setattr(compare, "paired_sample", lambda lead, ls, base, bs, t: bs / ls)
+    rows = [
+        {"impl": "lead", "error": None, "call_s": 0.01},
+        {"impl": "broken", "error": "TypeError: no", "call_s": 0.0},
+        {"impl": "base", "error": None, "call_s": 0.2},
+    ]
+    calls = {key: (lambda: None) for key in ("lead", "broken", "base")}
+    for _ in range(3):
+        compare.add_paired_samples(rows, calls, ["lead", "broken", "missing"], "base", 0.1)
+    compare._finish_paired(rows)
+    assert rows[0]["paired_ratios"] == [20.0, 20.0, 20.0]
+    assert rows[0]["vs_baseline_paired"] == 20.0
+    assert "paired_ratios" not in rows[1]
+    rows[2]["error"] = "RuntimeError: baseline failed"  # no baseline: nothing is paired
+    compare.add_paired_samples(rows, calls, ["lead"], "base", 0.1)
+    assert len(rows[0]["paired_ratios"]) == 3
