@@ -3,7 +3,7 @@
 Run by ``make bench`` (which sets up ``.venv-bench`` with the peers pinned in
 ``requirements/bench.txt``)::
 
-    python benchmarks/compare.py            # full run: ~6 min on an idle 2-core machine
+    python benchmarks/compare.py            # full run: 6-8 min on a 2-core machine
     python benchmarks/compare.py --quick    # 1/50 of the events, 3 rounds: under a minute
 
 Method: every corpus is generated (seeded) before timing. Each implementation first decodes each
