@@ -142,7 +142,7 @@ def test_paired_sample_alternates_one_base_call_with_as_long_lead_calls(monkeypa
 
 def test_add_paired_samples_skips_failed_rows(monkeypatch: Any) -> None:
     monkeypatch.setattr(compare, "paired_sample", lambda lead, ls, base, bs, t: bs / ls)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"impl": "lead", "error": None, "call_s": 0.01},
         {"impl": "broken", "error": "TypeError: no", "call_s": 0.0},
         {"impl": "base", "error": None, "call_s": 0.2},
