@@ -256,6 +256,10 @@ def terminal(results: dict[str, Any]) -> str:
             )
         ]
         out += ["  " + line.replace("**", "") for line in _paired_lines(entry, "sse-starlette")]
+    targets = [[cell.replace("`", "") for cell in row] for row in target_rows(results)]
+    if targets:
+        out += ["", "targets:"]
+        out += ["  " + line for line in _table(TARGETS_HEADER, targets, "lrl")]
     bugs = peer_bugs(results)
     if bugs:
         out += ["", "disagreements with the SSE spec (details in report.md):"]
@@ -382,6 +386,89 @@ def chunking_summary(results: dict[str, Any]) -> list[str]:
             line += f", httpx-sse {_change(base['median_ratio'])}"
         out.append(line + ".")
     return out
+
+
+# Issue 3's speed targets for the compiled twin: (what, section, corpus, implementation key,
+# threshold). Decoder and encoder targets are paired ratios against the usual choice (at least
+# the threshold); chunk-size targets are paired events/s ratios (at least 1 + threshold).
+TARGETS: list[tuple[str, str, str, str, float]] = [
+    ("OpenAI chunks, >= 10x httpx-sse", "decode", "openai", "ssecodec-c", 10),
+    ("OpenAI with CRLF, >= 10x httpx-sse", "decode", "openai-crlf", "ssecodec-c", 10),
+    ("OpenAI with CJK/emoji, >= 10x httpx-sse", "decode", "openai-cjk", "ssecodec-c", 10),
+    ("tiny `data: x`, >= 15x httpx-sse", "decode", "tiny", "ssecodec-c", 15),
+    ("event:, id: and 5 data: lines, >= 15x httpx-sse", "decode", "multiline", "ssecodec-c", 15),
+    ("64 KiB base64 lines, >= 3x httpx-sse in MB/s", "decode", "base64-64k", "ssecodec-c", 3),
+    (
+        "OpenAI in 1,500 B chunks within 20% of 64 KiB",
+        "chunking",
+        "openai-1500",
+        "ssecodec-c",
+        -0.2,
+    ),
+    (
+        "CJK/emoji in 1,500 B chunks (split characters) within 20%",
+        "chunking",
+        "openai-cjk-1500",
+        "ssecodec-c",
+        -0.2,
+    ),
+    (
+        "OpenAI in 1,500 B chunks within 20%, events kept",
+        "chunking",
+        "openai-1500-kept",
+        "ssecodec-c",
+        -0.2,
+    ),
+    ("`encode()`, >= 10x sse-starlette", "encode", "openai", "ssecodec-c-encode", 10),
+    ("`encode()` multi-line, >= 10x sse-starlette", "encode", "multiline", "ssecodec-c-encode", 10),
+    ("`encode_many()`, >= 20x sse-starlette", "encode", "openai", "ssecodec-c-encode-many", 20),
+    (
+        "`encode_many()` multi-line, >= 20x sse-starlette",
+        "encode",
+        "multiline",
+        "ssecodec-c-encode-many",
+        20,
+    ),
+]
+
+
+def target_rows(results: dict[str, Any]) -> list[list[str]]:
+    """Issue 3's targets against this run's paired ratios: (target, measured, verdict) rows;
+    none without the compiled twin."""
+    if not _has_c(results):
+        return []
+    rows = []
+    for what, section, corpus, key, threshold in TARGETS:
+        entry = next((e for e in results.get(section, []) if e["corpus"] == corpus), None)
+        row = next((r for r in entry["rows"] if r["impl"] == key), None) if entry else None
+        if section == "chunking":
+            value = row.get("median_ratio") if row else None
+            ratios = row.get("ratios") if row else None
+            shown = f"{_change(value)} ({_change_range(ratios)})" if value and ratios else "-"
+            met = value is not None and value >= 1 + threshold
+        else:
+            value = row.get("vs_baseline_paired") if row else None
+            ratios = row.get("paired_ratios") if row else None
+            shown = (
+                f"{ratio(value)} ({ratio(min(ratios))} … {ratio(max(ratios))})"
+                if value and ratios
+                else "-"
+            )
+            met = value is not None and value >= threshold
+        rows.append([what, shown, ("met" if met else "not met") if value else "-"])
+    return rows
+
+
+TARGETS_HEADER = ["target (issue 3)", "paired: median (rounds)", "verdict"]
+
+
+def targets_table(results: dict[str, Any]) -> list[str]:
+    """The targets as a Markdown table, or nothing without the compiled twin."""
+    rows = [
+        [what, shown, f"**{v}**" if v == "not met" else v]
+        for what, shown, v in target_rows(results)
+    ]
+    return _md_table(TARGETS_HEADER, rows, "lrl") if rows else []
 
 
 def summary_table(results: dict[str, Any]) -> list[str]:
@@ -521,6 +608,9 @@ def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> s
         ]
     lines += ["", "## Summary", ""]
     lines += summary_table(results)
+    targets = targets_table(results)
+    if targets:
+        lines += ["", "## Targets", "", *targets]
     if chart_name:
         lines += ["", f"![events per second per corpus, log scale]({chart_name})"]
 
@@ -875,7 +965,12 @@ def run_header(results: dict[str, Any]) -> str:
 def update_readme(results: dict[str, Any], readme: Path) -> None:
     """Rewrite the generated sections of ``benchmarks/README.md`` (between the markers)."""
     sections = {
-        "RESULTS-TABLE": [run_header(results), "", *summary_table(results)],
+        "RESULTS-TABLE": [
+            run_header(results),
+            "",
+            *summary_table(results),
+            *(["", *targets_table(results)] if target_rows(results) else []),
+        ],
         "CAVEATS": [CAVEATS],
         "README-SNIPPET": [
             "```markdown",

@@ -157,3 +157,49 @@ def test_add_paired_samples_skips_failed_rows(monkeypatch: Any) -> None:
     rows[2]["error"] = "RuntimeError: baseline failed"  # no baseline: nothing is paired
     compare.add_paired_samples(rows, calls, ["lead"], "base", 0.1)
     assert len(rows[0]["paired_ratios"]) == 3
+
+
+def test_targets_are_judged_on_the_paired_ratios() -> None:
+    def row(impl: str, **fields: Any) -> dict[str, Any]:
+        return {"impl": impl, **fields}
+
+    results: dict[str, Any] = {
+        "decoders": [{"key": "ssecodec-c"}, {"key": "httpx-sse"}],
+        "decode": [
+            # the ratio of medians (vs_baseline) says 12x; the paired ratio decides
+            {
+                "corpus": "openai",
+                "rows": [
+                    row(
+                        "ssecodec-c",
+                        vs_baseline=12.0,
+                        vs_baseline_paired=9.5,
+                        paired_ratios=[9.0, 9.5],
+                    )
+                ],
+            },
+            {
+                "corpus": "tiny",
+                "rows": [row("ssecodec-c", vs_baseline_paired=15.0, paired_ratios=[15.0])],
+            },
+        ],
+        "chunking": [
+            {
+                "corpus": "openai-1500",
+                "rows": [row("ssecodec-c", median_ratio=0.81, ratios=[0.8, 0.81])],
+            },
+            {
+                "corpus": "openai-cjk-1500",
+                "rows": [row("ssecodec-c", median_ratio=0.79, ratios=[0.79])],
+            },
+        ],
+        "encode": [],
+    }
+    verdicts = {what: (shown, verdict) for what, shown, verdict in report.target_rows(results)}
+    assert len(verdicts) == len(report.TARGETS)
+    assert verdicts["OpenAI chunks, >= 10x httpx-sse"] == ("9.50× (9.00× … 9.50×)", "not met")
+    assert verdicts["tiny `data: x`, >= 15x httpx-sse"][1] == "met"  # the threshold itself
+    assert verdicts["OpenAI in 1,500 B chunks within 20% of 64 KiB"][1] == "met"
+    assert verdicts["CJK/emoji in 1,500 B chunks (split characters) within 20%"][1] == "not met"
+    assert verdicts["`encode()`, >= 10x sse-starlette"] == ("-", "-")  # not measured
+    assert report.target_rows({**results, "decoders": [{"key": "ssecodec-py"}]}) == []
