@@ -138,9 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 median(t - b for b, t in zip(floor[base], floor[size], strict=True)) / more_chunks
             )
             # decode[base] with only the floor's extra time per extra chunk added
-            if_free = median(
-                b / (b + floor_extra * more_chunks) for b in decode[base]
-            )
+            if_free = median(b / (b + floor_extra * more_chunks) for b in decode[base])
             line += (
                 f" {extra * 1e9:>13.0f} ns {floor_extra * 1e9:>4.0f} ns "
                 f"{(extra - floor_extra) * 1e9:>5.0f} ns {if_free - 1:>+15.1%}"

@@ -1,9 +1,10 @@
 """Instructions per event and per ``feed()`` call, counted by callgrind (repeatable, unlike time).
 
 Runs itself under ``valgrind --tool=callgrind`` once per (chunking, passes) pair: 20,000 OpenAI
-events decoded by a streaming consumer (``for event in decoder.feed(chunk): n += 1``) in 64 KiB
-chunks, in 1,500-byte chunks, and in chunks of exactly one event each, with 1 pass and 0 passes
-over the chunks, so that everything but the decoding (start-up, building the corpus) cancels.
+events decoded by compare.py's streaming consumer for the compiled twin (``peers``'
+``consume``: ``for event in decoder.feed(chunk): n += 1``) in 64 KiB chunks, in 1,500-byte
+chunks, and in chunks of exactly one event each, with 1 pass and 0 passes over the chunks, so
+that everything but the decoding (start-up, building the corpus) cancels.
 It prints instructions per event for each chunking and the extra instructions per extra chunk
 against 64 KiB, split by function into three parts: the decoder (``_codec_c``), glibc's
 ``mem*`` functions the decoder calls, and the interpreter (the loop, the call, the returned
@@ -30,35 +31,44 @@ CHUNKINGS = ("65536", "1500", "event")
 def _child(chunking: str, passes: int) -> None:
     sys.path.insert(0, str(HERE))
     import corpora
-    import ssecodec
+    import peers
 
+    # What compare.py times for the compiled twin: its streaming consumer's loop.
+    consume = peers._ssecodec_decoder(peers.twins()["c"], "c").consume
     data = corpora._openai_stream(corpora.openai_payloads(EVENTS))
     if chunking == "event":
         chunks = [part + b"\n\n" for part in data.split(b"\n\n")[:-1]]
     else:
         chunks = corpora.split(data, int(chunking))
-    decoder_cls = ssecodec.Decoder
     for _ in range(passes):
-        feed = decoder_cls().feed
-        n = 0
-        for chunk in chunks:
-            for _event in feed(chunk):
-                n += 1
-        assert n == EVENTS + 1
+        assert consume(chunks) == EVENTS + 1
     print(len(chunks))
 
 
 def _count(chunking: str, passes: int, out_dir: str) -> tuple[int, Counter[str], int]:
     out = os.path.join(out_dir, f"cg.{chunking}.{passes}")
     proc = subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
-         __file__, "--child", chunking, str(passes)],
-        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--child",
+            chunking,
+            str(passes),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     )
     total = int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
     annotated = subprocess.run(
         ["callgrind_annotate", "--auto=no", "--threshold=100", out],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     per_fn: Counter[str] = Counter()
     for line in annotated.splitlines():
@@ -88,8 +98,10 @@ def main() -> int:
     events = EVENTS + 1
     base_total, base_parts, base_chunks = runs["65536"]
     print(f"{events:,} OpenAI events, one pass, callgrind instructions (PYTHONHASHSEED=0)")
-    print(f"{'chunks':>8} {'count':>6} {'per event':>10} {'per extra chunk':>16}  "
-          f"{'decoder':>8} {'mem*':>6} {'interpreter':>12}")
+    print(
+        f"{'chunks':>8} {'count':>6} {'per event':>10} {'per extra chunk':>16}  "
+        f"{'decoder':>8} {'mem*':>6} {'interpreter':>12}"
+    )
     for chunking, (total, parts, n_chunks) in runs.items():
         line = f"{chunking:>8} {n_chunks:>6} {total / events:>10,.0f}"
         extra = n_chunks - base_chunks
