@@ -40,7 +40,7 @@ CAVEATS = """\
 - **Correctness** compares the event type, data and last event ID of every event, and the
   event's `retry` where the peer reports one per event (requests-sse does not), with ssecodec's
   pure-Python twin, which the test-suite checks rule by rule against the WHATWG parsing
-  algorithm (`SPEC.md`). Peers that do not follow the spec are still timed.
+  algorithm ([docs/spec.md](../docs/spec.md)). Peers that do not follow the spec are still timed.
 - **Python version matters.** Pure-Python peers get faster with each CPython release; the
   Cython twin is compiled for the interpreter in the header."""
 

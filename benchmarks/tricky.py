@@ -1,6 +1,6 @@
 """Small inputs on which SSE decoders commonly go wrong, for the correctness section.
 
-Each case is a list of chunks (the split matters for some) and the rule of ``SPEC.md`` it
+Each case is a list of chunks (the split matters for some) and the rule of ``docs/spec.md`` it
 exercises. The expected events are whatever ssecodec's pure-Python twin (the oracle, which the
 conformance suite checks against the spec) produces; the report shows each peer's output next
 to it.

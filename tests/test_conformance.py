@@ -1,4 +1,4 @@
-"""Conformance with SPEC.md: one or more tests per rule R1..R24, on both twins.
+"""Conformance with docs/spec.md: one or more tests per rule R1..R24, on both twins.
 
 Every stream is decoded whole, one byte at a time and split in two at every position
 (``decode_all_ways``), and all of those must agree. Expected values are written out by hand
@@ -93,7 +93,7 @@ def test_r02_bom_split_across_feeds_with_empty_feeds(impl: ModuleType) -> None:
 )
 def test_r02_bom_followed_by_line_end(impl: ModuleType, stream: bytes) -> None:
     """R2: BOM then a bare CR/LF is a blank first line; the next line is NOT dropped (the
-    Chromium bug SPEC.md mentions)."""
+    Chromium bug docs/spec.md mentions)."""
     assert run(impl, stream) == ([E("x")], "", None)
 
 
@@ -499,7 +499,7 @@ def test_r16_valid_retry(impl: ModuleType, value: bytes, retry: int) -> None:
         b"\xc2\xb2",  # SUPERSCRIPT TWO
         b"\xf0\x9d\x9f\x8e",  # MATHEMATICAL BOLD DIGIT ZERO
         b"1\xff",
-        b"",  # empty value: ignored (SPEC ambiguity note)
+        b"",  # empty value: ignored (docs/spec.md, section G)
     ],
 )
 def test_r16_invalid_retry_is_ignored(impl: ModuleType, value: bytes) -> None:

@@ -1,7 +1,7 @@
 """Pure-Python reference twin of the ssecodec core.
 
 A direct transcription of the WHATWG "Parsing an event stream" and "Interpreting an event
-stream" algorithms (``SPEC.md`` rules R1-R24 are cited inline). It is the oracle that the Cython
+stream" algorithms (rules R1-R24 of ``docs/spec.md`` are cited inline). It is the oracle that the Cython
 twin (``_codec_c.pyx``) is differentially tested against, so clarity beats speed here.
 
 Bytes are split into lines *before* decoding: CR, LF and ``:`` are ASCII and never occur inside a
