@@ -39,7 +39,7 @@ from compare import MIN_TIME, repeats_for, timed, timed_calls
 # twin `import ssecodec` picks: as a streaming consumer (``consume``, every event visited and
 # dropped), or keeping every event in one list (``run``, the ``-kept`` corpora).
 _TWIN = "c" if ssecodec.IMPLEMENTATION == "cython" else "py"
-_PEER = peers._ssecodec_decoder(peers.twins()[_TWIN], _TWIN)
+_PEER = peers.ssecodec_decoder(peers.twins()[_TWIN], _TWIN)
 
 
 def floor_consume(take: Callable[[slice], list[Any]], slices: list[slice]) -> int:
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ssecodec.IMPLEMENTATION != "cython":
         print("note: the Cython twin is not installed; timing the pure-Python twin")
 
-    data = corpora._openai_stream(corpora.openai_payloads(args.events))
+    data = corpora.openai_stream(corpora.openai_payloads(args.events))
     chunked = {size: corpora.split(data, size) for size in sizes}
     events = _PEER.run(chunked[sizes[0]])
     n_events = len(events)

@@ -1,32 +1,9 @@
-"""Deterministic benchmark corpora, generated at run time (nothing large is committed).
+"""Deterministic benchmark corpora, generated at run time from a seed (nothing large is committed).
 
-Every corpus is built from a seeded ``random.Random``, so two runs (and two machines) measure
-the same bytes. ``scale`` shrinks the event counts for ``--quick`` runs and the pytest suite.
-
-Decoder corpora (:func:`decode_corpora`):
-
-======================  ==========================================================================
-``openai``              OpenAI chat-completion chunks (~250 B, one ``data:`` line), ``data: [DONE]``
-``openai-1500``         the same bytes fed in 1,500-byte chunks (one TCP segment each)
-``openai-crlf``         the OpenAI corpus with CRLF line ends
-``openai-cjk``          OpenAI chunks with CJK text and emoji content (UTF-8, not ``\\u`` escapes)
-``openai-cjk-1500``     the same bytes in 1,500-byte chunks, which split lines and characters
-``tiny``                ``data: x`` events: per-event overhead only
-``multiline``           ``event:``, ``id:``, 5 ``data:`` lines; a ``: ping`` every 1,000 events
-``base64-64k``          64 KiB single-line base64 events (an image per event): MB/s
-``openai-kept``         the ``openai`` corpus again, with every event kept in one list to the end
-``openai-1500-kept``    ``openai-1500`` again, every event kept (the chunk-size pair, kept)
-======================  ==========================================================================
-
-Each implementation takes the events as a streaming consumer does (``mode="consume"``: every
-event visited, then dropped), except in the ``-kept`` corpora (``mode="collect"``: all appended
-to one list). Keeping 100,000 events makes every timed run allocate ~35 MB afresh, which the
-kernel has to fault in: a cost per event that is the same for every implementation and that
-``openai-kept`` shows next to ``openai``. A smaller cost per event makes the cost per chunk a
-larger share, so the chunk-size ratio is reported for both pairs.
-
-Encoder corpora (:func:`encode_corpora`) are the events behind ``openai`` and ``multiline``, as
-``(data, event, id)`` triples.
+Two runs, and two machines, measure the same bytes; ``scale`` shrinks the event counts for
+``--quick`` runs and the pytest suite. README.md ("Corpora") says what each corpus is for. In the
+``-kept`` corpora every event is kept in one list to the end of the run (``mode="collect"``); in
+the others it is visited and dropped, as a streaming consumer does.
 """
 
 from __future__ import annotations
@@ -121,7 +98,7 @@ def openai_payloads(n: int, *, cjk: bool = False, seed: int = SEED) -> list[str]
     return out
 
 
-def _openai_stream(payloads: list[str], newline: bytes = b"\n") -> bytes:
+def openai_stream(payloads: list[str], newline: bytes = b"\n") -> bytes:
     body = b"".join(b"data: " + p.encode("utf-8") + newline + newline for p in payloads)
     return body + b"data: [DONE]" + newline + newline
 
@@ -159,105 +136,42 @@ def _base64_stream(n: int, seed: int = SEED) -> bytes:
 
 def decode_corpora(scale: float = 1.0, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Corpus]:
     """The decoder corpora; ``scale`` multiplies every event count (1.0 = the full run)."""
-    n_openai = _count(100_000, scale)
-    openai = openai_payloads(n_openai)
-    openai_lf = _openai_stream(openai)
-    cjk = _openai_stream(openai_payloads(n_openai, cjk=True))
+    n, n_tiny, n_multi, n_b64 = (_count(k, scale) for k in (100_000, 500_000, 50_000, 256))
+    openai = openai_payloads(n)
+    lf, cjk = openai_stream(openai), openai_stream(openai_payloads(n, cjk=True))
     kib = f"{chunk_size // 1024} KiB" if chunk_size % 1024 == 0 else f"{chunk_size} B"
+    kept = "every event appended to one list kept to the end of the run"
     return [
-        Corpus(
-            "openai",
-            "OpenAI chunks",
-            f"{n_openai:,} chat-completion chunks (~250 B, one data: line) + [DONE], {kib} chunks",
-            openai_lf,
-            chunk_size,
-        ),
-        Corpus(
-            "openai-1500",
-            "OpenAI, 1500 B chunks",
-            "the OpenAI corpus fed in 1,500-byte chunks (a TCP segment each)",
-            openai_lf,
-            1500,
-        ),
-        Corpus(
-            "openai-crlf",
-            "OpenAI, CRLF",
-            f"the OpenAI corpus with CRLF line ends, {kib} chunks",
-            _openai_stream(openai, b"\r\n"),
-            chunk_size,
-        ),
-        Corpus(
-            "openai-cjk",
-            "OpenAI, CJK/emoji",
-            f"{n_openai:,} chat-completion chunks with CJK text and emoji content, {kib} chunks",
-            cjk,
-            chunk_size,
-        ),
-        Corpus(
-            "openai-cjk-1500",
-            "OpenAI, CJK/emoji, 1500 B chunks",
-            "the CJK/emoji corpus fed in 1,500-byte chunks, which split lines and characters",
-            cjk,
-            1500,
-        ),
-        Corpus(
-            "tiny",
-            "tiny `data: x`",
-            f"{_count(500_000, scale):,} events `data: x`, {kib} chunks",
-            b"data: x\n\n" * _count(500_000, scale),
-            chunk_size,
-        ),
-        Corpus(
-            "multiline",
-            "multi-line events",
-            f"{_count(50_000, scale):,} events: event:, id:, 5 data: lines; `: ping` every "
-            f"1,000 events, {kib} chunks",
-            _multiline_stream(multiline_items(_count(50_000, scale))),
-            chunk_size,
-        ),
-        Corpus(
-            "base64-64k",
-            "64 KiB base64 lines",
-            f"{_count(256, scale):,} events of one 64 KiB base64 data: line, {kib} chunks",
-            _base64_stream(_count(256, scale)),
-            chunk_size,
-        ),
-        Corpus(
-            "openai-kept",
-            "OpenAI chunks, all events kept",
-            f"the OpenAI corpus, {kib} chunks, every event appended to one list kept to the "
-            "end of the run",
-            openai_lf,
-            chunk_size,
-            mode="collect",
-        ),
-        Corpus(
-            "openai-1500-kept",
-            "OpenAI, 1500 B chunks, all kept",
-            "the OpenAI corpus in 1,500-byte chunks, every event appended to one list kept to "
-            "the end of the run",
-            openai_lf,
-            1500,
-            mode="collect",
-        ),
+        Corpus("openai", "OpenAI chunks", f"{n:,} chat-completion chunks (~250 B, one data: "
+               f"line) + [DONE], {kib} chunks", lf, chunk_size),
+        Corpus("openai-1500", "OpenAI, 1500 B chunks",
+               "the OpenAI corpus fed in 1,500-byte chunks (a TCP segment each)", lf, 1500),
+        Corpus("openai-crlf", "OpenAI, CRLF", f"the OpenAI corpus with CRLF line ends, {kib} "
+               "chunks", openai_stream(openai, b"\r\n"), chunk_size),
+        Corpus("openai-cjk", "OpenAI, CJK/emoji", f"{n:,} chat-completion chunks with CJK text "
+               f"and emoji content, {kib} chunks", cjk, chunk_size),
+        Corpus("openai-cjk-1500", "OpenAI, CJK/emoji, 1500 B chunks", "the CJK/emoji corpus fed "
+               "in 1,500-byte chunks, which split lines and characters", cjk, 1500),
+        Corpus("tiny", "tiny `data: x`", f"{n_tiny:,} events `data: x`, {kib} chunks",
+               b"data: x\n\n" * n_tiny, chunk_size),
+        Corpus("multiline", "multi-line events", f"{n_multi:,} events: event:, id:, 5 data: "
+               f"lines; `: ping` every 1,000 events, {kib} chunks",
+               _multiline_stream(multiline_items(n_multi)), chunk_size),
+        Corpus("base64-64k", "64 KiB base64 lines", f"{n_b64:,} events of one 64 KiB base64 "
+               f"data: line, {kib} chunks", _base64_stream(n_b64), chunk_size),
+        Corpus("openai-kept", "OpenAI chunks, all events kept",
+               f"the OpenAI corpus, {kib} chunks, {kept}", lf, chunk_size, mode="collect"),
+        Corpus("openai-1500-kept", "OpenAI, 1500 B chunks, all kept",
+               f"the OpenAI corpus in 1,500-byte chunks, {kept}", lf, 1500, mode="collect"),
     ]
 
 
 def encode_corpora(scale: float = 1.0) -> list[EncodeCorpus]:
     """The encoder inputs: OpenAI payloads (data only) and multi-line typed events with ids."""
-    n_openai = _count(100_000, scale)
-    n_multi = _count(50_000, scale)
+    n, n_multi = _count(100_000, scale), _count(50_000, scale)
     return [
-        EncodeCorpus(
-            "openai",
-            "OpenAI chunks",
-            f"{n_openai:,} events: one-line JSON data, no type, no id",
-            [(p, None, None) for p in openai_payloads(n_openai)],
-        ),
-        EncodeCorpus(
-            "multiline",
-            "multi-line events",
-            f"{n_multi:,} events: event type, id, 5-line data",
-            multiline_items(n_multi),
-        ),
+        EncodeCorpus("openai", "OpenAI chunks", f"{n:,} events: one-line JSON data, no type, "
+                     "no id", [(p, None, None) for p in openai_payloads(n)]),
+        EncodeCorpus("multiline", "multi-line events", f"{n_multi:,} events: event type, id, "
+                     "5-line data", multiline_items(n_multi)),
     ]

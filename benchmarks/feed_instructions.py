@@ -34,8 +34,8 @@ def _child(chunking: str, passes: int) -> None:
     import peers
 
     # What compare.py times for the compiled twin: its streaming consumer's loop.
-    consume = peers._ssecodec_decoder(peers.twins()["c"], "c").consume
-    data = corpora._openai_stream(corpora.openai_payloads(EVENTS))
+    consume = peers.ssecodec_decoder(peers.twins()["c"], "c").consume
+    data = corpora.openai_stream(corpora.openai_payloads(EVENTS))
     if chunking == "event":
         chunks = [part + b"\n\n" for part in data.split(b"\n\n")[:-1]]
     else:

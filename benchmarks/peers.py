@@ -1,23 +1,11 @@
 """The implementations under test, each driven through its real decoding or encoding path.
 
-A decoder adapter turns a list of byte chunks into the peer's own event objects, either all
-kept in one list (``run``) or counted and dropped one by one as a streaming consumer does
-(``consume``), and those into comparable ``(event, data, id, retry)`` tuples (``normalize``);
-a field the peer does not report is :data:`NA` and is left out of the comparison. Peers that
-are not installed are skipped (and listed as such in the report).
-
-How each peer is fed is the way its users feed it:
-
-* ``httpx-sse`` and ``httpx2``: ``EventSource`` over an ``httpx.Response`` / ``httpx2.Response``
-  whose body is an in-memory byte stream yielding the chunks (the response's own text decoder
-  and the library's line splitter run, as over a socket).
-* ``openai`` / ``anthropic``: the SDK's ``SSEDecoder().iter_bytes(iter(chunks))``, which is what
-  ``Stream`` calls on ``response.iter_bytes()``.
-* ``sseclient-py``: ``SSEClient(chunks).events()`` (it iterates the source for byte chunks).
-* ``requests-sse``: ``EventSource`` over a ``requests.Session`` whose adapter answers with a real
-  ``urllib3.HTTPResponse`` over the body; requests-sse reads it with ``iter_lines()``, i.e. in
-  512-byte reads whatever the chunking (that is its real path). End of stream is caught through
-  its ``on_error`` hook instead of letting it sleep and reconnect.
+A decoder turns a list of byte chunks into its own event objects, all kept in one list (``run``)
+or visited and dropped one by one as a streaming consumer does (``consume``, which returns
+their number), and those into ``(event, data, id, retry)`` tuples (``normalize``); a field the
+peer does not report is :data:`NA`. An encoder's ``prepare(items)`` returns the call that is
+timed. How each peer is fed, and why, is in README.md ("Peers"). Peers that do not import are
+left out and listed as not measured.
 """
 
 from __future__ import annotations
@@ -39,9 +27,10 @@ class _NA:
 
 
 NA: Any = _NA()
-"""Placeholder for a field a peer does not report."""
+"""A field the peer does not report."""
 
 Normalized = tuple[Any, Any, Any, Any]
+Items = list[tuple[str, str | None, str | None]]  # (data, event, id) per event to encode
 
 
 def version(dist: str) -> str | None:
@@ -82,8 +71,7 @@ class EncoderPeer:
     label: str
     dist: str
     how: str
-    # prepare(items) -> a zero-argument callable producing the encoded bytes (list or bytes)
-    prepare: Callable[[list[tuple[str, str | None, str | None]]], Callable[[], Any]]
+    prepare: Callable[[Items], Callable[[], Any]]  # the timed call, making bytes or a list
     is_ssecodec: bool = False
 
     @property
@@ -102,14 +90,14 @@ def _count(events: Iterable[Any]) -> int:
     return n
 
 
-def _from_iterator(
-    events: Callable[[list[bytes]], Iterable[Any]],
-) -> tuple[Callable[[list[bytes]], list[Any]], Callable[[list[bytes]], int]]:
-    """``run`` and ``consume`` for a peer whose API yields events one by one."""
-    return (lambda chunks: list(events(chunks))), (lambda chunks: _count(events(chunks)))
+def _peer(key: str, label: str, dist: str, how: str, events: Callable[[list[bytes]], Iterable[Any]],
+          normalize: Callable[[Any], Normalized]) -> DecoderPeer:
+    """A peer whose API yields events one by one from ``events(chunks)``."""
+    return DecoderPeer(key, label, dist, how, lambda chunks: list(events(chunks)),
+                       lambda chunks: _count(events(chunks)), normalize)
 
 
-def _ssecodec_decoder(mod: ModuleType, twin: str) -> DecoderPeer:
+def ssecodec_decoder(mod: ModuleType, twin: str) -> DecoderPeer:
     decoder_cls = mod.Decoder
 
     def run(chunks: list[bytes]) -> list[Any]:
@@ -130,37 +118,27 @@ def _ssecodec_decoder(mod: ModuleType, twin: str) -> DecoderPeer:
                 n += 1
         return n + _count(decoder.close())
 
-    def normalize(ev: Any) -> Normalized:
-        return (ev.event, ev.data, ev.id, ev.retry)
-
     name = "Cython" if twin == "c" else "pure Python"
-    return DecoderPeer(
-        f"ssecodec-{twin}",
-        f"ssecodec ({name})",
-        "ssecodec",
-        "Decoder().feed(chunk) per chunk, then close()",
-        run,
-        consume,
-        normalize,
-        is_ssecodec=True,
-    )
+    return DecoderPeer(f"ssecodec-{twin}", f"ssecodec ({name})", "ssecodec",
+                       "Decoder().feed(chunk) per chunk, then close()", run, consume,
+                       lambda ev: (ev.event, ev.data, ev.id, ev.retry), is_ssecodec=True)
 
 
 def _id(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _httpx_family(module_name: str, key: str, dist: str) -> DecoderPeer | None:
-    try:
-        httpx = importlib.import_module(module_name)
-        if module_name == "httpx":
-            event_source = importlib.import_module("httpx_sse").EventSource
-            iterate: Callable[[Any], Iterator[Any]] = lambda src: src.iter_sse()  # noqa: E731
-        else:
-            event_source = httpx.EventSource
-            iterate = iter
-    except (ImportError, AttributeError):
-        return None
+def _httpx_family(module_name: str, key: str) -> DecoderPeer:
+    """httpx-sse over an ``httpx.Response``, or httpx2's built-in ``EventSource`` over an
+    ``httpx2.Response``: the body an in-memory stream of the chunks, decoded as from a socket."""
+    httpx = importlib.import_module(module_name)
+    if module_name == "httpx":
+        event_source = importlib.import_module("httpx_sse").EventSource
+        iterate: Callable[[Any], Iterator[Any]] = lambda src: src.iter_sse()  # noqa: E731
+        how = "httpx_sse.EventSource(httpx.Response(stream=chunks)).iter_sse()"
+    else:
+        event_source, iterate = httpx.EventSource, iter
+        how = "httpx2.EventSource(httpx2.Response(stream=chunks)) (built-in SSE)"
 
     class Body(httpx.SyncByteStream):  # type: ignore[misc, name-defined]
         def __init__(self, chunks: list[bytes]) -> None:
@@ -176,164 +154,113 @@ def _httpx_family(module_name: str, key: str, dist: str) -> DecoderPeer | None:
         response = httpx.Response(200, headers=headers, stream=Body(chunks), request=request)
         return iterate(event_source(response))
 
-    run, consume = _from_iterator(events)
+    return _peer(key, key, key, how, events, lambda ev: (ev.event, ev.data, _id(ev.id), ev.retry))
+
+
+def _sdk(name: str) -> DecoderPeer:
+    """The openai / anthropic SDK's decoder, as its ``Stream`` calls it on ``iter_bytes()``."""
+    decoder_cls = importlib.import_module(f"{name}._streaming").SSEDecoder
+    how = f"{name}._streaming.SSEDecoder().iter_bytes(iter(chunks))"
+    return _peer(name, f"{name} SDK", name, how,
+                 lambda chunks: decoder_cls().iter_bytes(iter(chunks)),
+                 lambda ev: (ev.event or "message", ev.data, _id(ev.id), ev.retry))
+
+
+def _sseclient() -> DecoderPeer:
+    sse_client = importlib.import_module("sseclient").SSEClient
 
     def normalize(ev: Any) -> Normalized:
-        return (ev.event, ev.data, _id(ev.id), ev.retry)
-
-    if module_name == "httpx":
-        how = "httpx_sse.EventSource(httpx.Response(stream=chunks)).iter_sse()"
-    else:
-        how = "httpx2.EventSource(httpx2.Response(stream=chunks)) (built-in SSE)"
-    return DecoderPeer(key, key, dist, how, run, consume, normalize)
-
-
-def _sdk(module_name: str) -> DecoderPeer | None:
-    try:
-        streaming = importlib.import_module(f"{module_name}._streaming")
-        decoder_cls = streaming.SSEDecoder
-    except (ImportError, AttributeError):
-        return None
-
-    run, consume = _from_iterator(lambda chunks: decoder_cls().iter_bytes(iter(chunks)))
-
-    def normalize(ev: Any) -> Normalized:
-        return (ev.event or "message", ev.data, _id(ev.id), ev.retry)
-
-    return DecoderPeer(
-        module_name,
-        f"{module_name} SDK",
-        module_name,
-        f"{module_name}._streaming.SSEDecoder().iter_bytes(iter(chunks))",
-        run,
-        consume,
-        normalize,
-    )
-
-
-def _sseclient() -> DecoderPeer | None:
-    try:
-        sse_client = importlib.import_module("sseclient").SSEClient
-    except (ImportError, AttributeError):
-        return None
-
-    run, consume = _from_iterator(lambda chunks: sse_client(chunks).events())
-
-    def normalize(ev: Any) -> Normalized:
-        retry = ev.retry
+        retry = ev.retry  # kept as the raw string: compare digit strings as numbers
         if isinstance(retry, str) and retry.isascii() and retry.isdigit():
-            retry = int(retry)  # it keeps the raw string; compare digit strings as numbers
+            retry = int(retry)
         return (ev.event, ev.data, _id(ev.id), retry)
 
-    return DecoderPeer(
-        "sseclient-py",
-        "sseclient-py",
-        "sseclient-py",
-        "sseclient.SSEClient(chunks).events()",
-        run,
-        consume,
-        normalize,
-    )
+    how = "sseclient.SSEClient(chunks).events()"
+    key = "sseclient-py"
+    return _peer(key, key, key, how, lambda chunks: sse_client(chunks).events(), normalize)
 
 
 class _EndOfStream(Exception):
     pass
 
 
-def _requests_sse() -> DecoderPeer | None:
-    try:
-        requests = importlib.import_module("requests")
-        adapters = importlib.import_module("requests.adapters")
-        urllib3 = importlib.import_module("urllib3")
-        event_source = importlib.import_module("requests_sse").EventSource
-    except (ImportError, AttributeError):
-        return None
+def _requests_sse() -> DecoderPeer:
+    """``EventSource`` over a ``requests.Session`` whose adapter answers with a real
+    ``urllib3.HTTPResponse``; the end of the stream is caught through ``on_error`` instead of
+    letting it sleep and reconnect."""
+    requests = importlib.import_module("requests")
+    adapters = importlib.import_module("requests.adapters")
+    urllib3 = importlib.import_module("urllib3")
+    event_source = importlib.import_module("requests_sse").EventSource
 
     class Adapter(adapters.HTTPAdapter):  # type: ignore[misc, name-defined]
         body = b""
 
         def send(self, request: Any, **kwargs: Any) -> Any:
             raw = urllib3.HTTPResponse(
-                body=io.BytesIO(self.body),
-                headers={"Content-Type": "text/event-stream"},
-                status=200,
-                preload_content=False,
-                decode_content=False,
+                body=io.BytesIO(self.body), headers={"Content-Type": "text/event-stream"},
+                status=200, preload_content=False, decode_content=False,
             )
             return self.build_response(request, raw)
-
-    url = "http://bench.invalid/stream"
 
     def end() -> None:
         raise _EndOfStream
 
     def events(chunks: list[bytes]) -> Iterator[Any]:
-        session = requests.Session()
-        adapter = Adapter()
+        session, adapter = requests.Session(), Adapter()
         adapter.body = b"".join(chunks)
         session.mount("http://bench.invalid/", adapter)
-        source = event_source(url, session=session, on_error=end, max_connect_retry=0)
+        source = event_source("http://bench.invalid/stream", session=session, on_error=end,
+                              max_connect_retry=0)
+        with contextlib.suppress(_EndOfStream), source:
+            yield from source
+
+    return _peer("requests-sse", "requests-sse", "requests-sse",
+                 "requests_sse.EventSource over a requests.Session (urllib3 response; 512 B reads)",
+                 events, lambda ev: (ev.type or "message", ev.data, _id(ev.last_event_id), NA))
+
+
+def _found(makers: dict[str, Callable[[], Any]]) -> tuple[list[Any], list[str]]:
+    """The peers that import here, and the keys of those that do not."""
+    found, missing = [], []
+    for key, make in makers.items():
         try:
-            with source:
-                yield from source
-        except _EndOfStream:
-            pass
-
-    run, consume = _from_iterator(events)
-
-    def normalize(ev: Any) -> Normalized:
-        return (ev.type or "message", ev.data, _id(ev.last_event_id), NA)
-
-    return DecoderPeer(
-        "requests-sse",
-        "requests-sse",
-        "requests-sse",
-        "requests_sse.EventSource over a requests.Session (urllib3 response; 512 B reads)",
-        run,
-        consume,
-        normalize,
-    )
-
-
-def decoders(only: Iterable[str] | None = None) -> tuple[list[DecoderPeer], list[str]]:
-    """All decoders that import here, ssecodec twins first, and the keys that were missing."""
-    found: list[DecoderPeer] = [_ssecodec_decoder(mod, twin) for twin, mod in twins().items()]
-    missing: list[str] = []
-    if "c" not in twins():
-        missing.append("ssecodec-c")
-    for key, make in (
-        ("httpx-sse", lambda: _httpx_family("httpx", "httpx-sse", "httpx-sse")),
-        ("httpx2", lambda: _httpx_family("httpx2", "httpx2", "httpx2")),
-        ("openai", lambda: _sdk("openai")),
-        ("anthropic", lambda: _sdk("anthropic")),
-        ("sseclient-py", _sseclient),
-        ("requests-sse", _requests_sse),
-    ):
-        peer = make()
-        if peer is None:
+            found.append(make())
+        except (ImportError, AttributeError):
             missing.append(key)
-        else:
-            found.append(peer)
-    if only is not None:
-        wanted = set(only)
-        found = [p for p in found if p.key in wanted or p.is_ssecodec]
     return found, missing
+
+
+def decoders() -> tuple[list[DecoderPeer], list[str]]:
+    """All decoders that import here, ssecodec's twins first, and the keys that were missing."""
+    found, missing = _found({
+        "httpx-sse": lambda: _httpx_family("httpx", "httpx-sse"),
+        "httpx2": lambda: _httpx_family("httpx2", "httpx2"),
+        "openai": lambda: _sdk("openai"),
+        "anthropic": lambda: _sdk("anthropic"),
+        "sseclient-py": _sseclient,
+        "requests-sse": _requests_sse,
+    })
+    mods = twins()
+    return [ssecodec_decoder(m, t) for t, m in mods.items()] + found, _missing_c(mods) + missing
+
+
+def _missing_c(mods: dict[str, ModuleType]) -> list[str]:
+    return [] if "c" in mods else ["ssecodec-c"]
 
 
 # ----------------------------------------------------------------------------- encoders
 
-Items = list[tuple[str, str | None, str | None]]
 
-
-def _ssecodec_encoders(mod: ModuleType, twin: str) -> list[EncoderPeer]:
+def ssecodec_encoders(mod: ModuleType, twin: str) -> list[EncoderPeer]:
     name = "Cython" if twin == "c" else "pure Python"
     encode, encode_many, event_cls = mod.encode, mod.encode_many, mod.Event
 
-    def per_event(items: Items) -> Callable[[], Any]:
-        return lambda: [encode(d, event=e, id=i) for d, e, i in items]
-
     def objects(items: Items) -> list[Any]:
         return [event_cls(d, event=e or "message", id=i) for d, e, i in items]
+
+    def per_event(items: Items) -> Callable[[], Any]:
+        return lambda: [encode(d, event=e, id=i) for d, e, i in items]
 
     def event_method(items: Items) -> Callable[[], Any]:
         events = objects(items)
@@ -344,75 +271,39 @@ def _ssecodec_encoders(mod: ModuleType, twin: str) -> list[EncoderPeer]:
         return lambda: encode_many(events)
 
     return [
-        EncoderPeer(
-            f"ssecodec-{twin}-encode",
-            f"ssecodec ({name}) encode()",
-            "ssecodec",
-            "encode(data, event=..., id=...) per event",
-            per_event,
-            is_ssecodec=True,
-        ),
-        EncoderPeer(
-            f"ssecodec-{twin}-event-encode",
-            f"ssecodec ({name}) Event.encode()",
-            "ssecodec",
-            "Event.encode() per event (Event objects built beforehand)",
-            event_method,
-            is_ssecodec=True,
-        ),
-        EncoderPeer(
-            f"ssecodec-{twin}-encode-many",
-            f"ssecodec ({name}) encode_many()",
-            "ssecodec",
-            "encode_many(events): one buffer for all events",
-            many,
-            is_ssecodec=True,
-        ),
+        EncoderPeer(f"ssecodec-{twin}{key}", f"ssecodec ({name}) {api}", "ssecodec", how, prepare,
+                    is_ssecodec=True)
+        for key, api, how, prepare in (
+            ("-encode", "encode()", "encode(data, event=..., id=...) per event", per_event),
+            ("-event-encode", "Event.encode()", "Event.encode() per event (Event objects built "
+             "beforehand)", event_method),
+            ("-encode-many", "encode_many()", "encode_many(events): one buffer for all events",
+             many),
+        )
     ]
 
 
-def _sse_starlette() -> EncoderPeer | None:
-    try:
-        sse_event = importlib.import_module("sse_starlette.event").ServerSentEvent
-    except (ImportError, AttributeError):
-        return None
-
-    def prepare(items: Items) -> Callable[[], Any]:
-        return lambda: [sse_event(d, event=e, id=i).encode() for d, e, i in items]
-
+def _sse_starlette() -> EncoderPeer:
+    sse_event = importlib.import_module("sse_starlette.event").ServerSentEvent
     return EncoderPeer(
-        "sse-starlette",
-        "sse-starlette",
-        "sse-starlette",
+        "sse-starlette", "sse-starlette", "sse-starlette",
         "ServerSentEvent(data, event=..., id=...).encode() per event",
-        prepare,
+        lambda items: lambda: [sse_event(d, event=e, id=i).encode() for d, e, i in items],
     )
 
 
-def _fastapi() -> EncoderPeer | None:
-    try:
-        format_sse_event = importlib.import_module("fastapi.sse").format_sse_event
-    except (ImportError, AttributeError):
-        return None
-
-    def prepare(items: Items) -> Callable[[], Any]:
-        return lambda: [format_sse_event(data_str=d, event=e, id=i) for d, e, i in items]
-
+def _fastapi() -> EncoderPeer:
+    format_sse_event = importlib.import_module("fastapi.sse").format_sse_event
     return EncoderPeer(
-        "fastapi",
-        "FastAPI",
-        "fastapi",
+        "fastapi", "FastAPI", "fastapi",
         "fastapi.sse.format_sse_event(data_str=..., event=..., id=...) per event "
         "(what EventSourceResponse routes call)",
-        prepare,
+        lambda items: lambda: [format_sse_event(data_str=d, event=e, id=i) for d, e, i in items],
     )
 
 
-def _aiohttp_sse() -> EncoderPeer | None:
-    try:
-        response_cls = importlib.import_module("aiohttp_sse").EventSourceResponse
-    except (ImportError, AttributeError):
-        return None
+def _aiohttp_sse() -> EncoderPeer:
+    response_cls = importlib.import_module("aiohttp_sse").EventSourceResponse
 
     class Capture(response_cls):  # type: ignore[misc, valid-type]
         """The real ``send`` (formatting, validation, send timeout); ``write`` only collects."""
@@ -435,9 +326,7 @@ def _aiohttp_sse() -> EncoderPeer | None:
         return lambda: asyncio.run(send_all())
 
     return EncoderPeer(
-        "aiohttp-sse",
-        "aiohttp-sse",
-        "aiohttp-sse",
+        "aiohttp-sse", "aiohttp-sse", "aiohttp-sse",
         "EventSourceResponse.send(data, id=..., event=...) per event, write() captured, "
         "inside one asyncio.run",
         prepare,
@@ -445,18 +334,10 @@ def _aiohttp_sse() -> EncoderPeer | None:
 
 
 def encoders() -> tuple[list[EncoderPeer], list[str]]:
-    found: list[EncoderPeer] = []
-    for twin, mod in twins().items():
-        found.extend(_ssecodec_encoders(mod, twin))
-    missing: list[str] = [] if "c" in twins() else ["ssecodec-c"]
-    for key, make in (
-        ("sse-starlette", _sse_starlette),
-        ("fastapi", _fastapi),
-        ("aiohttp-sse", _aiohttp_sse),
-    ):
-        peer = make()
-        if peer is None:
-            missing.append(key)
-        else:
-            found.append(peer)
-    return found, missing
+    """All encoders that import here, ssecodec's twins first, and the keys that were missing."""
+    found, missing = _found(
+        {"sse-starlette": _sse_starlette, "fastapi": _fastapi, "aiohttp-sse": _aiohttp_sse}
+    )
+    mods = twins()
+    ours = [p for t, m in mods.items() for p in ssecodec_encoders(m, t)]
+    return ours + found, _missing_c(mods) + missing
