@@ -1,20 +1,14 @@
-"""How much the chunk size costs the Cython decoder: the OpenAI corpus fed in several chunk sizes.
+"""What the chunk size costs the decoder: the OpenAI corpus fed in several chunk sizes.
 
-Issue 3's target: 1,500-byte chunks within 20% (events/s) of 64 KiB chunks. This script times
-every chunk size in each round, call by call in turn (as ``compare.py`` does for ``openai`` and
-``openai-1500``), and reports the median of the per-round ratios.
+Every size is timed in each round, call by call in turn (as ``compare.py`` pairs ``openai`` and
+``openai-1500``); reported: the median of the per-round ratios. Next to the extra time per
+extra chunk it prints the **floor**: the same consumer loop around a stand-in for ``feed()``
+that decodes nothing (``list.__getitem__`` with a slice made before the timing, returning a new
+list of as many ready events as the real chunk completes), i.e. what CPython charges for every
+``feed()`` call. ``decoder`` is the rest; ``if decoder = 0`` is the ratio that would leave.
 
-Next to the extra time per extra chunk it prints the **floor**: the same consumer loop with a
-stand-in for ``feed()`` that decodes nothing. The stand-in is a C method called with one
-argument (``list.__getitem__`` with a slice, prepared before the timing) that returns a new list
-of as many ready events as the real chunk completes, so the loop pays what CPython charges per
-``feed()`` call (the call, allocating and freeing the returned list, iterating it) and per event
-(visiting it), and nothing else. ``decoder`` is the rest: what the decoder itself adds per extra
-chunk (entering ``feed()``, the line split across the chunk end). ``if decoder = 0`` is the
-ratio the chunk size would leave if that were nothing.
-
-Run: ``python benchmarks/chunk_size.py [--rounds 11] [--sizes 65536,16384,4096,1500,512]
-[--mode consume|collect]``.
+    python benchmarks/chunk_size.py [--rounds 11] [--sizes 65536,16384,4096,1500,512]
+                                    [--mode consume|collect]
 """
 
 from __future__ import annotations
@@ -33,18 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora
 import peers
 import ssecodec
-from compare import MIN_TIME, repeats_for, timed, timed_calls
+from timing import MIN_TIME, repeats_for, timed, timed_calls
 
-# The harness compare.py times ssecodec with (a new Decoder, feed() per chunk, close()), on the
-# twin `import ssecodec` picks: as a streaming consumer (``consume``, every event visited and
-# dropped), or keeping every event in one list (``run``, the ``-kept`` corpora).
+# compare.py's harness for the twin `import ssecodec` picks: a streaming consumer (consume),
+# or every event kept in one list (run, the -kept corpora).
 _TWIN = "c" if ssecodec.IMPLEMENTATION == "cython" else "py"
 _PEER = peers.ssecodec_decoder(peers.twins()[_TWIN], _TWIN)
 
 
 def floor_consume(take: Callable[[slice], list[Any]], slices: list[slice]) -> int:
-    """The streaming consumer's loop (``peers`` ``consume``) around a ``feed()`` that decodes
-    nothing: ``take(s)`` returns a new list of ready events."""
+    """The streaming consumer's loop around a ``feed()`` that decodes nothing."""
     n = 0
     for s in slices:
         for _event in take(s):
@@ -53,17 +45,11 @@ def floor_consume(take: Callable[[slice], list[Any]], slices: list[slice]) -> in
 
 
 def floor_collect(take: Callable[[slice], list[Any]], slices: list[slice]) -> list[Any]:
-    """The keeping consumer's loop (``peers`` ``run``) around a ``feed()`` that decodes nothing."""
+    """The keeping consumer's loop around a ``feed()`` that decodes nothing."""
     out: list[Any] = []
     for s in slices:
         out += take(s)
     return out
-
-
-def completed_per_chunk(chunks: list[bytes]) -> list[int]:
-    """How many events each chunk completes."""
-    decoder = ssecodec.Decoder()
-    return [len(decoder.feed(chunk)) for chunk in chunks]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,12 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--sizes", default="65536,16384,4096,1500,512")
-    parser.add_argument(
-        "--mode",
-        choices=("consume", "collect"),
-        default="consume",
-        help="drop each event as a streaming consumer does (default), or keep them all in a list",
-    )
+    parser.add_argument("--mode", choices=("consume", "collect"), default="consume",
+                        help="drop each event (default), or keep them all in a list")
     args = parser.parse_args(argv)
     consume = args.mode == "consume"
     timed_decode = _PEER.consume if consume else _PEER.run
@@ -88,15 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = corpora.openai_stream(corpora.openai_payloads(args.events))
     chunked = {size: corpora.split(data, size) for size in sizes}
     events = _PEER.run(chunked[sizes[0]])
-    n_events = len(events)
     for size in sizes[1:]:  # every chunking must decode to the same events
-        assert _PEER.run(chunked[size]) == events
-        assert _PEER.consume(chunked[size]) == n_events
-    # The floor's stand-in for feed(): events[0:k].__getitem__ style, k as the real chunk.
-    slices = {size: [slice(0, k) for k in completed_per_chunk(chunked[size])] for size in sizes}
-    take = events.__getitem__
+        assert _PEER.run(chunked[size]) == events and _PEER.consume(chunked[size]) == len(events)
+    # The floor's stand-in for feed(): events[0:k], k as many as the real chunk completes.
+    slices = {}
     for size in sizes:
-        assert floor_consume(take, slices[size]) == n_events
+        decoder = ssecodec.Decoder()
+        slices[size] = [slice(0, len(decoder.feed(chunk))) for chunk in chunked[size]]
+    take = events.__getitem__
+    assert all(floor_consume(take, slices[size]) == len(events) for size in sizes)
     gc.collect()
     gc.freeze()
 
@@ -113,36 +95,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             decode[size].append(d)
             floor[size].append(f)
 
-    base = sizes[0]
-    median = statistics.median
-    print(
-        f"{n_events:,} OpenAI events, {len(data) / 1e6:.1f} MB, {args.rounds} rounds, "
-        f"ssecodec {ssecodec.IMPLEMENTATION}, events {'dropped' if consume else 'kept'}; "
-        "medians of the rounds; per extra chunk: the time beyond the largest chunks'"
-    )
-    print(
-        f"{'chunk':>7} {'chunks':>7} {'events/s':>11} {'vs ' + str(base):>9} "
-        f"{'per extra chunk':>16} {'floor':>7} {'decoder':>8} {'if decoder = 0':>15}"
-    )
+    base, median = sizes[0], statistics.median
+    print(f"{len(events):,} OpenAI events, {len(data) / 1e6:.1f} MB, {args.rounds} rounds, "
+          f"ssecodec {ssecodec.IMPLEMENTATION}, events {'dropped' if consume else 'kept'}; "
+          "medians of the rounds; per extra chunk: the time beyond the largest chunks'")
+    print(f"{'chunk':>7} {'chunks':>7} {'events/s':>11} {'vs ' + str(base):>9} "
+          f"{'per extra chunk':>16} {'floor':>7} {'decoder':>8} {'if decoder = 0':>15}")
     for size in sizes:
         n_chunks = len(chunked[size])
         pairs = list(zip(decode[base], decode[size], strict=True))  # same round, in turn
-        line = (
-            f"{size:>7} {n_chunks:>7} {n_events / median(decode[size]):>11,.0f} "
-            f"{median(b / t for b, t in pairs) - 1:>+9.1%}"
-        )
-        more_chunks = n_chunks - len(chunked[base])
-        if more_chunks > 0:
-            extra = median(t - b for b, t in pairs) / more_chunks
-            floor_extra = (
-                median(t - b for b, t in zip(floor[base], floor[size], strict=True)) / more_chunks
-            )
+        line = (f"{size:>7} {n_chunks:>7} {len(events) / median(decode[size]):>11,.0f} "
+                f"{median(b / t for b, t in pairs) - 1:>+9.1%}")
+        more = n_chunks - len(chunked[base])
+        if more > 0:
+            extra = median(t - b for b, t in pairs) / more
+            floor_pairs = zip(floor[base], floor[size], strict=True)
+            floor_extra = median(t - b for b, t in floor_pairs) / more
             # decode[base] with only the floor's extra time per extra chunk added
-            if_free = median(b / (b + floor_extra * more_chunks) for b in decode[base])
-            line += (
-                f" {extra * 1e9:>13.0f} ns {floor_extra * 1e9:>4.0f} ns "
-                f"{(extra - floor_extra) * 1e9:>5.0f} ns {if_free - 1:>+15.1%}"
-            )
+            if_free = median(b / (b + floor_extra * more) for b in decode[base])
+            line += (f" {extra * 1e9:>13.0f} ns {floor_extra * 1e9:>4.0f} ns "
+                     f"{(extra - floor_extra) * 1e9:>5.0f} ns {if_free - 1:>+15.1%}")
         print(line)
     return 0
 

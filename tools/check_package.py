@@ -141,11 +141,8 @@ def probe(python: Path, env: Mapping[str, str] | None = None, cwd: Path | None =
 
 
 def copy_tests(source_root: Path, dest: Path) -> Path:
-    """Copy the codec tests (tests/ without integration/) and the pytest configuration.
-
-    ``test_bench_*.py`` stay behind too: they run scripts of the source tree's ``benchmarks/``.
-    """
-    ignore = shutil.ignore_patterns("integration", "test_bench_*", "__pycache__", "*.pyc")
+    """Copy the codec tests (tests/ without integration/) and the pytest configuration."""
+    ignore = shutil.ignore_patterns("integration", "__pycache__", "*.pyc")
     shutil.copytree(source_root / "tests", dest / "tests", ignore=ignore)
     shutil.copy2(source_root / "pyproject.toml", dest / "pyproject.toml")
     return dest

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "chunk_size.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "chunk_size.py"
 
 
 @pytest.mark.parametrize("mode", ["consume", "collect"])
