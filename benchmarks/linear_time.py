@@ -1,36 +1,30 @@
-"""Cost per byte of decoding, from 1 MiB to 64 MiB: flat means linear time (DESIGN.md 3.5).
+"""Cost per byte of decoding, from 1 MiB to 64 MiB: flat means linear time.
 
-A benchmark, not a timed test: it prints tables (and writes JSON and a PNG chart to
-``benchmarks/out/``) for a person to read. Times are the process's CPU time
-(``time.process_time``), which other work on the machine distorts less than wall-clock time.
-Every stream is a ~1 MiB block repeated, so nothing large is built; the block is cut into
-chunks once and the chunks are fed again and again.
+A benchmark, not a timed test: it prints tables (and writes ``linear_time.json`` and a PNG
+chart to ``benchmarks/out/``) for a person to read; docs/robustness.md has the figures. Times
+are the process's CPU time (``time.process_time``), which other work on the machine distorts
+less than wall-clock time. Every stream is a ~1 MiB block cut into chunks once and fed again
+and again, so nothing large is built. Sections:
 
-Sections:
-
-1. ``mixed`` stream (realistic events: one-line JSON ``data:``, multi-line events with
-   ``event:``/``id:``, comments, CRLF and LF) at 1..64 MiB in 1-byte, 7-byte and 64 KiB chunks.
-2. Shapes that stress the line scanner (1 and 16 MiB, 1-byte and 64 KiB chunks): one line with
-   no terminator, nothing but LF, nothing but CR, CRLF pairs split across every chunk, an
-   endless event of ``data:`` lines (limits off, so the buffers grow).
-3. One big event of many lines in 4 KiB chunks: 1 MiB / 12.5k lines, 4 MiB / 50k lines,
-   16 MiB / 200k lines.
-4. ``retry`` values of 10 to 1,000,000 digits (beyond 100,000 significant digits the value is
-   ignored, R16).
-
-Usage::
+1. ``mixed``: realistic events (one-line JSON, multi-line events with ``event:``/``id:``,
+   comments, CRLF and LF) at 1..64 MiB in 1-byte, 7-byte and 64 KiB chunks.
+2. ``shapes`` that stress the line scanner, at 1 and 16 MiB, limits off: one line with no
+   terminator, only LF, only CR, CRLF split across every chunk, one endless event.
+3. ``big-event``: one event of many lines in 4 KiB chunks (1, 4 and 16 MiB).
+4. ``retry`` values of 10 to 1,000,000 digits (beyond 100,000 digits the value is ignored, R16).
 
     python benchmarks/linear_time.py                 # everything, both twins (~10 min)
     python benchmarks/linear_time.py --impl c --quick
 
-The pure-Python twin is ~20x slower per call: its 1-byte and 7-byte runs stop at
-``--py-max`` (16 MiB by default) and the tables say so.
+The pure-Python twin is ~20x slower per call: its 1-byte and 7-byte runs stop at ``--py-max``
+(16 MiB by default) and the tables say so.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import random
 import sys
@@ -39,25 +33,24 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-KiB = 1024
-MiB = 1024 * KiB
+KiB, MiB = 1024, 1024 * 1024
 OUT = Path(__file__).parent / "out"
+SHAPES = {
+    "long-line": b"x" * 4096,  # one line, no terminator
+    "lf-only": b"\n" * 4096,  # blank lines
+    "cr-only": b"\r" * 4096,
+    "crlf": b"\r\n" * 2048,  # split across 1-byte chunks
+    "data-lines": b"data: abc\n" * 410,  # one endless event: the buffer grows
+}
 
 
 def load(impl: str) -> ModuleType:
-    if impl == "c":
-        from ssecodec import _codec_c as mod
-    else:
-        from ssecodec import _codec_py as mod
-    return mod
+    return importlib.import_module(f"ssecodec._codec_{impl}")
 
 
 def mixed_block(size: int = MiB, seed: int = 7) -> bytes:
     """About ``size`` bytes of realistic events (deterministic)."""
-    rng = random.Random(seed)
-    parts: list[bytes] = []
-    total = 0
-    i = 0
+    rng, parts, total, i = random.Random(seed), [], 0, 0
     while total < size:
         i += 1
         kind = rng.random()
@@ -78,15 +71,13 @@ def mixed_block(size: int = MiB, seed: int = 7) -> bytes:
 
 def cut(block: bytes, chunk: int) -> list[bytes]:
     """The block trimmed to a multiple of ``chunk`` and cut into chunks."""
-    usable = len(block) // chunk * chunk
-    return [block[i : i + chunk] for i in range(0, usable, chunk)]
+    return [block[i : i + chunk] for i in range(0, len(block) // chunk * chunk, chunk)]
 
 
 def run(mod: ModuleType, chunks: list[bytes], repeats: int, **options: Any) -> tuple[float, int]:
-    """Feed ``chunks`` ``repeats`` times into one decoder; return (seconds, events)."""
+    """Feed ``chunks`` ``repeats`` times into one decoder: (CPU seconds, events)."""
     decoder = mod.Decoder(**options)
-    feed = decoder.feed
-    events = 0
+    feed, events = decoder.feed, 0
     gc.collect()
     start = time.process_time()
     for _ in range(repeats):
@@ -97,174 +88,108 @@ def run(mod: ModuleType, chunks: list[bytes], repeats: int, **options: Any) -> t
     return elapsed, events
 
 
-def ns_per_byte(seconds: float, nbytes: int) -> float:
-    return seconds / nbytes * 1e9
+def _label(chunk: int) -> str:
+    return f"{chunk // KiB} KiB" if chunk >= KiB else f"{chunk} B"
+
+
+def _table(title: str, header: list[str]) -> None:
+    print(f"\n## {title}\n\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
 
 
 def section_mixed(impls: list[str], sizes: list[int], py_max: int) -> list[dict[str, Any]]:
-    print("\n## 1. mixed stream: ns per byte (flat = linear)\n")
-    block = mixed_block()
-    rows = []
-    chunk_sizes = [1, 7, 64 * KiB]
-    print("| twin | chunk | " + " | ".join(f"{s} MiB" for s in sizes) + " | max/min |")
-    print("|---|---|" + "---|" * (len(sizes) + 1))
+    _table("1. mixed stream: ns per byte (flat = linear)",
+           ["twin", "chunk", *(f"{s} MiB" for s in sizes), "max/min"])
+    block, rows = mixed_block(), []
     for impl in impls:
         mod = load(impl)
-        for chunk in chunk_sizes:
+        for chunk in (1, 7, 64 * KiB):
             chunks = cut(block, chunk)
             nbytes = len(chunks) * chunk
             run(mod, chunks[: max(1, len(chunks) // 8)], 1)  # warm up
-            cells = []
-            values = []
+            cells, values = [], []
             for s in sizes:
                 if impl == "py" and chunk < 64 * KiB and s * MiB > py_max:
                     cells.append("-")
                     continue
                 seconds, events = run(mod, chunks, s)
-                v = ns_per_byte(seconds, nbytes * s)
-                values.append(v)
-                cells.append(f"{v:.2f}")
-                rows.append(
-                    {
-                        "section": "mixed",
-                        "impl": impl,
-                        "chunk": chunk,
-                        "mib": s,
-                        "bytes": nbytes * s,
-                        "seconds": seconds,
-                        "events": events,
-                        "ns_per_byte": v,
-                    }
-                )
-            ratio = max(values) / min(values)
-            label = f"{chunk // KiB} KiB" if chunk >= KiB else f"{chunk} B"
-            print(f"| {impl} | {label} | " + " | ".join(cells) + f" | {ratio:.2f} |", flush=True)
+                values.append(seconds / (nbytes * s) * 1e9)
+                cells.append(f"{values[-1]:.2f}")
+                rows.append({"section": "mixed", "impl": impl, "chunk": chunk, "mib": s,
+                             "bytes": nbytes * s, "seconds": seconds, "events": events,
+                             "ns_per_byte": values[-1]})
+            print(f"| {impl} | {_label(chunk)} | {' | '.join(cells)} | "
+                  f"{max(values) / min(values):.2f} |", flush=True)
     return rows
 
 
-SHAPES = {
-    "long-line": (b"x" * 4096, "one line, no terminator"),
-    "lf-only": (b"\n" * 4096, "blank lines (LF)"),
-    "cr-only": (b"\r" * 4096, "blank lines (CR)"),
-    "crlf": (b"\r\n" * 2048, "CRLF (split across 1-byte chunks)"),
-    "data-lines": (b"data: abc\n" * 410, "one endless event (buffer grows)"),
-}
-
-
 def section_shapes(impls: list[str], py_max: int) -> list[dict[str, Any]]:
-    print("\n## 2. scanner stress shapes: ns per byte at 1 MiB and 16 MiB (limits off)\n")
+    _table("2. scanner stress shapes: ns per byte at 1 MiB and 16 MiB (limits off)",
+           ["twin", "shape", "chunk", "1 MiB", "16 MiB", "ratio"])
     rows = []
-    print("| twin | shape | chunk | 1 MiB | 16 MiB | ratio |")
-    print("|---|---|---|---|---|---|")
     for impl in impls:
         mod = load(impl)
-        for name, (pattern, _) in SHAPES.items():
+        for name, pattern in SHAPES.items():
             block = (pattern * (MiB // len(pattern) + 1))[:MiB]
             for chunk in (1, 64 * KiB):
                 chunks = cut(block, chunk)
-                nbytes = len(chunks) * chunk
                 values = []
                 for s in (1, 16):
                     if impl == "py" and chunk == 1 and s * MiB > py_max:
                         continue
                     seconds, _ = run(mod, chunks, s, max_line_size=None, max_event_size=None)
-                    v = ns_per_byte(seconds, nbytes * s)
-                    values.append(v)
-                    rows.append(
-                        {
-                            "section": "shapes",
-                            "impl": impl,
-                            "shape": name,
-                            "chunk": chunk,
-                            "mib": s,
-                            "ns_per_byte": v,
-                        }
-                    )
+                    values.append(seconds / (len(chunks) * chunk * s) * 1e9)
+                    rows.append({"section": "shapes", "impl": impl, "shape": name,
+                                 "chunk": chunk, "mib": s, "ns_per_byte": values[-1]})
                 cells = [f"{v:.2f}" for v in values] + ["-"] * (2 - len(values))
                 ratio = f"{values[-1] / values[0]:.2f}" if len(values) == 2 else "-"
-                label = f"{chunk // KiB} KiB" if chunk >= KiB else f"{chunk} B"
-                print(
-                    f"| {impl} | {name} | {label} | {cells[0]} | {cells[1]} | {ratio} |", flush=True
-                )
+                print(f"| {impl} | {name} | {_label(chunk)} | {cells[0]} | {cells[1]} | {ratio} |",
+                      flush=True)
     return rows
 
 
+def _one_pass(mod: ModuleType, stream: bytes, chunk: int, **options: Any) -> tuple[float, Any]:
+    """Decode ``stream`` in ``chunk``-byte chunks once: (CPU seconds, the decoder, events)."""
+    chunks = [stream[i : i + chunk] for i in range(0, len(stream), chunk)]
+    decoder = mod.Decoder(**options)
+    gc.collect()
+    start = time.process_time()
+    events = [e for c in chunks for e in decoder.feed(c)]
+    return time.process_time() - start, (decoder, events)
+
+
 def section_big_event(impls: list[str]) -> list[dict[str, Any]]:
-    print("\n## 3. one event of many lines, 4 KiB chunks\n")
+    _table("3. one event of many lines, 4 KiB chunks",
+           ["twin", "event", "lines", "ms", "ns per byte", "data correct"])
     rows = []
-    print("| twin | event | lines | ms | ns per byte | data correct |")
-    print("|---|---|---|---|---|---|")
     for impl in impls:
-        mod = load(impl)
-        for mib_size, lines in ((1, 12_500), (4, 50_000), (16, 200_000)):
-            width = mib_size * MiB // lines - len(b"data: \n")
-            line = b"data: " + b"z" * width + b"\n"
-            stream = line * lines + b"\n"
-            chunks = [stream[i : i + 4 * KiB] for i in range(0, len(stream), 4 * KiB)]
-            decoder = mod.Decoder(max_event_size=None)
-            gc.collect()
-            start = time.process_time()
-            events = [e for c in chunks for e in decoder.feed(c)]
-            seconds = time.process_time() - start
+        for mib, lines in ((1, 12_500), (4, 50_000), (16, 200_000)):
+            width = mib * MiB // lines - len(b"data: \n")
+            stream = (b"data: " + b"z" * width + b"\n") * lines + b"\n"
+            seconds, (_, events) = _one_pass(load(impl), stream, 4 * KiB, max_event_size=None)
             ok = len(events) == 1 and len(events[0].data) == lines * (width + 1) - 1
-            v = ns_per_byte(seconds, len(stream))
-            rows.append(
-                {
-                    "section": "big-event",
-                    "impl": impl,
-                    "mib": mib_size,
-                    "lines": lines,
-                    "seconds": seconds,
-                    "ns_per_byte": v,
-                    "ok": ok,
-                }
-            )
-            print(
-                f"| {impl} | {len(stream) / MiB:.1f} MiB | {lines:,} | {seconds * 1e3:.1f} | "
-                f"{v:.2f} | {ok} |",
-                flush=True,
-            )
+            v = seconds / len(stream) * 1e9
+            rows.append({"section": "big-event", "impl": impl, "mib": mib, "lines": lines,
+                         "seconds": seconds, "ns_per_byte": v, "ok": ok})
+            print(f"| {impl} | {len(stream) / MiB:.1f} MiB | {lines:,} | {seconds * 1e3:.1f} | "
+                  f"{v:.2f} | {ok} |", flush=True)
     return rows
 
 
 def section_retry(impls: list[str]) -> list[dict[str, Any]]:
-    print("\n## 4. retry values: one `retry:` line plus a blank line, 64 KiB chunks\n")
+    _table("4. retry values: one `retry:` line plus a blank line, 64 KiB chunks",
+           ["twin", "digits", "lines", "ms per line", "ns per byte", "value kept"])
     rows = []
-    digits_list = (10, 1_000, 10_000, 100_000, 1_000_000)
-    print("| twin | digits | lines | ms per line | ns per byte | value kept |")
-    print("|---|---|---|---|---|---|")
     for impl in impls:
-        mod = load(impl)
-        for digits in digits_list:
-            value = (b"9876543210" * (digits // 10 + 1))[:digits]
-            line = b"retry: " + value + b"\n\n"
+        for digits in (10, 1_000, 10_000, 100_000, 1_000_000):
+            line = b"retry: " + (b"9876543210" * (digits // 10 + 1))[:digits] + b"\n\n"
             repeats = max(1, (4 * MiB) // len(line))
-            stream = line * repeats
-            chunks = [stream[i : i + 64 * KiB] for i in range(0, len(stream), 64 * KiB)]
-            decoder = mod.Decoder()
-            gc.collect()
-            start = time.process_time()
-            for c in chunks:
-                decoder.feed(c)
-            seconds = time.process_time() - start
+            seconds, (decoder, _) = _one_pass(load(impl), line * repeats, 64 * KiB)
             kept = decoder.retry is not None
-            v = ns_per_byte(seconds, len(stream))
-            rows.append(
-                {
-                    "section": "retry",
-                    "impl": impl,
-                    "digits": digits,
-                    "lines": repeats,
-                    "seconds": seconds,
-                    "ns_per_byte": v,
-                    "kept": kept,
-                }
-            )
-            print(
-                f"| {impl} | {digits:,} | {repeats:,} | {seconds / repeats * 1e3:.3f} | "
-                f"{v:.2f} | {kept} |",
-                flush=True,
-            )
+            v = seconds / (len(line) * repeats) * 1e9
+            rows.append({"section": "retry", "impl": impl, "digits": digits, "lines": repeats,
+                         "seconds": seconds, "ns_per_byte": v, "kept": kept})
+            print(f"| {impl} | {digits:,} | {repeats:,} | {seconds / repeats * 1e3:.3f} | "
+                  f"{v:.2f} | {kept} |", flush=True)
     return rows
 
 
@@ -278,19 +203,13 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
     fig, axes = plt.subplots(1, len(impls), figsize=(5.5 * len(impls), 4.2), squeeze=False)
     for ax, impl in zip(axes[0], impls, strict=True):
         for chunk, style in ((1, "o-"), (7, "s-"), (64 * KiB, "^-")):
-            pts = [
-                (r["mib"], r["ns_per_byte"])
-                for r in rows
-                if r["section"] == "mixed" and r["impl"] == impl and r["chunk"] == chunk
-            ]
+            pts = [(r["mib"], r["ns_per_byte"]) for r in rows
+                   if r["section"] == "mixed" and r["impl"] == impl and r["chunk"] == chunk]
             if pts:
-                label = f"{chunk // KiB} KiB chunks" if chunk >= KiB else f"{chunk}-byte chunks"
-                ax.plot(*zip(*pts, strict=True), style, label=label)
+                ax.plot(*zip(*pts, strict=True), style, label=f"{_label(chunk)} chunks")
+        ax.set(xscale="log", yscale="log", xlabel="stream size (MiB)", ylabel="ns per byte",
+               title={"c": "Cython twin", "py": "pure-Python twin"}[impl])
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("stream size (MiB)")
-        ax.set_ylabel("ns per byte")
-        ax.set_title({"c": "Cython twin", "py": "pure-Python twin"}[impl])
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="center right", fontsize=8)
     fig.suptitle("ssecodec decoding cost per byte vs stream size (flat = linear time)")
@@ -308,25 +227,17 @@ def main() -> None:
     ap.add_argument("--sections", default="mixed,shapes,big-event,retry")
     ap.add_argument("--no-chart", action="store_true")
     args = ap.parse_args()
-    impls = args.impl.split(",")
-    sizes = [int(s) for s in args.sizes.split(",")]
-    py_max = args.py_max * MiB
+    impls, sections = args.impl.split(","), args.sections.split(",")
+    sizes, py_max = [int(s) for s in args.sizes.split(",")], args.py_max * MiB
     if args.quick:
         sizes, py_max = [1, 4, 16], 4 * MiB
-    sections = args.sections.split(",")
-    print(
-        f"Python {sys.version.split()[0]}; twins: {', '.join(impls)}; "
-        f"py 1/7-byte runs up to {py_max // MiB} MiB"
-    )
+    print(f"Python {sys.version.split()[0]}; twins: {', '.join(impls)}; "
+          f"py 1/7-byte runs up to {py_max // MiB} MiB")
     rows: list[dict[str, Any]] = []
-    if "mixed" in sections:
-        rows += section_mixed(impls, sizes, py_max)
-    if "shapes" in sections:
-        rows += section_shapes(impls, py_max)
-    if "big-event" in sections:
-        rows += section_big_event(impls)
-    if "retry" in sections:
-        rows += section_retry(impls)
+    rows += section_mixed(impls, sizes, py_max) if "mixed" in sections else []
+    rows += section_shapes(impls, py_max) if "shapes" in sections else []
+    rows += section_big_event(impls) if "big-event" in sections else []
+    rows += section_retry(impls) if "retry" in sections else []
     OUT.mkdir(exist_ok=True)
     (OUT / "linear_time.json").write_text(json.dumps(rows, indent=1))
     if "mixed" in sections and not args.no_chart:
