@@ -1,28 +1,12 @@
 """Leak check: a million decoder and encoder cycles must not grow memory (< 1 MiB).
 
-Each (twin, workload) runs in a fresh subprocess: it runs the workload 50,000 times to warm up
-(free lists, caches, interned strings), collects garbage, reads the resident set size (current
-RSS, from ``/proc/self/statm``), runs the workload ``--n`` times (1,000,000 by default),
-collects again and reads RSS again. For the pure-Python twin, a second phase then runs the
-workload ``--traced-n`` times (100,000 by default: tracemalloc makes each call ~10x slower)
-under tracemalloc, which counts every Python allocation still alive rather than pages. The
-Cython twin allocates its buffers with ``PyMem_*``, so a leak there shows in RSS; the workloads
-go through the error paths too, where C extensions most often forget a reference.
-
-Workloads:
-
-==================  =========================================================================
-``decoder``         ``Decoder()``, two feeds (a line split across them, multi-line data,
-                    ``event``/``id``, a 25-digit ``retry``, a BOM), ``close()``
-``decoder-limit``   a feed that crosses ``max_line_size`` and raises ``LimitExceeded``
-``decoder-errors``  ``feed(str)`` (``TypeError``), ``feed`` after ``close`` (``SSEError``)
-``encode``          ``encode`` with every field, multi-line data and comment
-``encode-errors``   ``encode`` with a CR in ``id``, a negative ``retry``, invalid UTF-8 data
-``encode-many``     ``encode_many`` of three events; ``Event.encode``
-``event``           ``Event(...)``, ``hash``, ``repr``, ``==``, pickle round trip, ``json()``
-==================  =========================================================================
-
-Usage::
+Each (twin, workload) runs in a fresh subprocess: 50,000 warm-up runs (free lists, caches,
+interned strings), ``gc.collect()``, the resident set size (``/proc/self/statm``), ``--n`` runs
+(1,000,000), collect, RSS again. For the pure-Python twin a second phase runs the workload
+``--traced-n`` times (100,000) under tracemalloc, which counts every Python allocation still
+alive. The Cython twin allocates with ``PyMem_*``, so a leak there shows in RSS; the workloads
+go through the error paths too, where C extensions most often forget a reference. They are
+in :func:`workloads`; docs/robustness.md has the figures.
 
     python benchmarks/leaks.py                      # both twins, all workloads, 1M each
     python benchmarks/leaks.py --impl c --n 200000
@@ -35,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib
 import json
 import os
 import pickle
@@ -118,23 +103,13 @@ def workloads(mod: ModuleType) -> dict[str, Callable[[], object]]:
         assert e == pickle.loads(pickle.dumps(e))
         return hash(e), repr(e), e.json()
 
-    return {
-        "decoder": decoder,
-        "decoder-limit": decoder_limit,
-        "decoder-errors": decoder_errors,
-        "encode": encode_all,
-        "encode-errors": encode_errors,
-        "encode-many": encode_many_,
-        "event": event,
-    }
+    return {"decoder": decoder, "decoder-limit": decoder_limit, "decoder-errors": decoder_errors,
+            "encode": encode_all, "encode-errors": encode_errors, "encode-many": encode_many_,
+            "event": event}
 
 
 def child(impl: str, name: str, n: int, traced_n: int) -> None:
-    if impl == "c":
-        from ssecodec import _codec_c as mod
-    else:
-        from ssecodec import _codec_py as mod
-    fn = workloads(mod)[name]
+    fn = workloads(importlib.import_module(f"ssecodec._codec_{impl}"))[name]
     for _ in range(WARMUP):
         fn()
     gc.collect()
@@ -157,16 +132,9 @@ def child(impl: str, name: str, n: int, traced_n: int) -> None:
         gc.collect()
         traced_growth = tracemalloc.get_traced_memory()[0] - traced0
         tracemalloc.stop()
-    result = {
-        "impl": impl,
-        "workload": name,
-        "n": n,
-        "rss_growth": rss_growth,
-        "traced_n": traced_n,
-        "traced_growth": traced_growth,
-        "us_per_call": seconds / n * 1e6,
-    }
-    print(json.dumps(result))
+    print(json.dumps({"impl": impl, "workload": name, "n": n, "rss_growth": rss_growth,
+                      "traced_n": traced_n, "traced_growth": traced_growth,
+                      "us_per_call": seconds / n * 1e6}))
 
 
 def main() -> None:
@@ -178,12 +146,8 @@ def main() -> None:
     ap.add_argument("--impl", default="c,py")
     ap.add_argument("--n", type=int, default=1_000_000, help="iterations per workload (1M)")
     ap.add_argument("--workload", default=None, help="comma-separated subset")
-    ap.add_argument(
-        "--tracemalloc",
-        choices=("py", "all", "none"),
-        default="py",
-        help="which twins also run under tracemalloc (py)",
-    )
+    ap.add_argument("--tracemalloc", choices=("py", "all", "none"), default="py",
+                    help="which twins also run under tracemalloc (py)")
     ap.add_argument("--traced-n", type=int, default=100_000, help="iterations under tracemalloc")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()

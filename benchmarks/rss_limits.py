@@ -1,39 +1,34 @@
 """Peak RSS of a decoder fed an endless line or an endless event: memory stops at the limit.
 
-Each case runs in a fresh subprocess. The child imports the twin, builds its chunk generator,
-reads ``ru_maxrss`` (the baseline), then feeds the stream in 64 KiB chunks, generated lazily
-(1 GiB is never in memory), catching :class:`LimitExceeded` and feeding on to the end, so the
-figure also covers everything after the refusal. Reported: the bytes fed when the refusal came,
-the size it reported, and the peak RSS above the baseline.
-
-Cases:
-
-==============  ===============================================================================
-``line``        one line with no terminator: ``data: xxxx...`` (``max_line_size``)
-``event-100``   100-byte ``data:`` lines and never a blank line (``max_event_size``)
-``event-8``     8-byte ``data:xy`` lines (the worst case for per-line overhead)
-==============  ===============================================================================
-
-Usage::
+Each case runs in a fresh subprocess: it reads ``ru_maxrss`` (the baseline), then feeds the
+stream in 64 KiB chunks generated lazily (1 GiB is never in memory), catching
+:class:`LimitExceeded` and feeding on to the end, so the figure also covers everything after
+the refusal. Reported: the bytes fed when the refusal came, the size it reported, and the peak
+RSS above the baseline. Cases: ``line``, one line with no terminator (``max_line_size``);
+``event-100``, 100-byte ``data:`` lines and never a blank line (``max_event_size``);
+``event-8``, 8-byte lines (the worst case for per-line overhead). docs/robustness.md has the
+figures.
 
     python benchmarks/rss_limits.py                     # both twins, default limits, 1 GiB
     python benchmarks/rss_limits.py --limit 4MiB        # both limits set to 4 MiB
     python benchmarks/rss_limits.py --impl c --total 256MiB --json out.json
 
 The pure-Python twin parses every one of the 134 M lines of ``event-8`` at 1 GiB (minutes);
-``--py-total`` caps its streams (default 256 MiB, 4x the default event limit) and the table
-says what was fed.
+``--py-total`` caps its streams (default 256 MiB, 4x the default event limit).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import itertools
 import json
 import resource
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -70,21 +65,16 @@ def maxrss() -> int:
 
 
 def child(impl: str, case: str, total: int, chunk: int, line_limit: int, event_limit: int) -> None:
-    if impl == "c":
-        from ssecodec import _codec_c as mod
-    else:
-        from ssecodec import _codec_py as mod
     from ssecodec import LimitExceeded
 
+    mod = importlib.import_module(f"ssecodec._codec_{impl}")
     decoder = mod.Decoder(max_line_size=line_limit, max_event_size=event_limit)
     stream = chunks(CASES[case], total, chunk)
-    first = next(stream)
+    first = next(stream)  # the generator started before the baseline
     base = maxrss()
-    fed = 0
-    refused: list[dict[str, int | str]] = []
-    events = 0
+    fed, events, refused = 0, 0, []
     start = time.perf_counter()
-    for piece in _chain(first, stream):
+    for piece in itertools.chain([first], stream):
         fed += len(piece)
         try:
             events += len(decoder.feed(piece))
@@ -92,46 +82,18 @@ def child(impl: str, case: str, total: int, chunk: int, line_limit: int, event_l
             refused.append({"at": fed, "size": exc.size, "limit_name": exc.limit_name})
             events += len(exc.events)
     elapsed = time.perf_counter() - start
-    print(
-        json.dumps(
-            {
-                "impl": impl,
-                "case": case,
-                "total": total,
-                "chunk": chunk,
-                "limit": line_limit if case == "line" else event_limit,
-                "refusals": len(refused),
-                "first_refusal": refused[0] if refused else None,
-                "events": events,
-                "baseline_rss": base,
-                "peak_rss_over_baseline": maxrss() - base,
-                "seconds": elapsed,
-            }
-        )
-    )
+    print(json.dumps({
+        "impl": impl, "case": case, "total": total, "chunk": chunk,
+        "limit": line_limit if case == "line" else event_limit, "refusals": len(refused),
+        "first_refusal": refused[0] if refused else None, "events": events,
+        "baseline_rss": base, "peak_rss_over_baseline": maxrss() - base, "seconds": elapsed,
+    }))
 
 
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
-
-
-def run_case(
-    impl: str, case: str, total: int, chunk: int, line_limit: int, event_limit: int
-) -> dict:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--child",
-        impl,
-        case,
-        str(total),
-        str(chunk),
-        str(line_limit),
-        str(event_limit),
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return json.loads(out)
+def run_case(impl: str, case: str, *sizes: int) -> dict[str, Any]:
+    """``child`` in a fresh process; sizes: total, chunk, line limit, event limit."""
+    cmd = [sys.executable, __file__, "--child", impl, case, *map(str, sizes)]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
 
 
 def mib(n: float) -> str:
@@ -150,19 +112,11 @@ def main() -> None:
     ap.add_argument("--impl", default="c,py", help="twins to run: c, py or c,py")
     ap.add_argument("--case", default=",".join(CASES), help="cases: " + ", ".join(CASES))
     ap.add_argument("--total", type=parse_size, default=GiB, help="stream length (1GiB)")
-    ap.add_argument(
-        "--py-total",
-        type=parse_size,
-        default=256 * MiB,
-        help="stream length cap for the pure-Python twin (256MiB)",
-    )
+    ap.add_argument("--py-total", type=parse_size, default=256 * MiB,
+                    help="stream length cap for the pure-Python twin (256MiB)")
     ap.add_argument("--chunk", type=parse_size, default=64 * KiB, help="chunk size (64KiB)")
-    ap.add_argument(
-        "--limit",
-        type=parse_size,
-        default=None,
-        help="both limits (default: the decoder's, 32 MiB line, 64 MiB event)",
-    )
+    ap.add_argument("--limit", type=parse_size, default=None,
+                    help="both limits (default: the decoder's, 32 MiB line, 64 MiB event)")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
     line_limit = args.limit or DEFAULT_MAX_LINE_SIZE
@@ -172,18 +126,8 @@ def main() -> None:
         f"chunks of {args.chunk // KiB} KiB; max_line_size {mib(line_limit)} MiB, "
         f"max_event_size {mib(event_limit)} MiB; Python {sys.version.split()[0]}"
     )
-    header = (
-        "twin",
-        "case",
-        "fed MiB",
-        "limit MiB",
-        "refused at MiB",
-        "reported size",
-        "refusals",
-        "peak RSS MiB",
-        "over limit",
-        "s",
-    )
+    header = ("twin", "case", "fed MiB", "limit MiB", "refused at MiB", "reported size",
+              "refusals", "peak RSS MiB", "over limit", "s")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     results = []
