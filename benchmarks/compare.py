@@ -66,6 +66,7 @@ class Progress:
     def close(self) -> None:
         if self.enabled and self.tty:
             sys.stderr.write("\r" + " " * (shutil.get_terminal_size((100, 24)).columns - 1) + "\r")
+            sys.stderr.flush()
 
 
 # ----------------------------------------------------------------------------- warm-up
