@@ -105,7 +105,7 @@ bench: $(BENCH_VENV)/.ssecodec
 bench-pytest: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) -m pytest benchmarks/test_bench_codec.py -p no:cacheprovider --benchmark-columns=min,median,iqr,ops,rounds --benchmark-sort=name $(ARGS)
 
-# --- Robustness (issue 7): fuzzing, sanitizers, memory limits, linear time, leaks -------------
+# --- Robustness: fuzzing, sanitizers, memory limits, linear time, leaks -----------------------
 # docs/robustness.md has the figures these produce and what they mean.
 .PHONY: fuzz fuzz-smoke asan asan-build fuzz-build valgrind rss linear leaks
 FUZZ_RUNS ?= 1000000
@@ -165,7 +165,7 @@ linear: build
 leaks: build
 	$(PY) benchmarks/leaks.py $(ARGS)
 
-# --- Relay benchmark (issue 8): upstream -> relay -> client on 127.0.0.1 ----------------------
+# --- Relay benchmark: upstream -> relay -> client on 127.0.0.1 ---------------------------------
 # Relay-process CPU per 1M events and events/s for 1, 10 and 100 streams: ssecodec.relay
 # (pass-through and with a transform) against httpx-sse + sse-starlette. Two upstreams: one
 # writing 16 KiB pieces, one writing each event on its own; and two httpx transports for the
