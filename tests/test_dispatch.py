@@ -6,11 +6,11 @@ import importlib.util
 import os
 import subprocess
 import sys
+from types import ModuleType
 
 import pytest
 
 import ssecodec
-from ssecodec import _codec_py
 
 PUBLIC = {
     "DEFAULT_MAX_EVENT_SIZE",
@@ -50,8 +50,14 @@ def test_public_names() -> None:
         assert getattr(ssecodec, name) is not None
 
 
-def test_twins_export_the_same_names(impl: object) -> None:
-    assert set(impl.__all__) == set(_codec_py.__all__)  # type: ignore[attr-defined]
+def test_twins_export_the_same_names(c_impl: ModuleType, py_impl: ModuleType) -> None:
+    """The compiled twin's names are the pure-Python twin's, and every name is defined."""
+    assert set(c_impl.__all__) == set(py_impl.__all__)
+    for name in py_impl.__all__:
+        assert hasattr(c_impl, name), name
+        assert hasattr(py_impl, name), name
+    assert c_impl.LimitExceeded is py_impl.LimitExceeded
+    assert c_impl.SSEError is py_impl.SSEError
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", " Yes "])

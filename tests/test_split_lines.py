@@ -42,6 +42,21 @@ LONG_STREAMS = [
     b": " + b"c" * 1500 + b"\ndata: z\n\n",
 ]
 
+# An unfinished line this long, in a bytes chunk at most 16 times its size, makes the Cython twin
+# hold that chunk (_HOLD_MIN and _HOLD_RATIO in _codec_c.pyx); the pure-Python twin copies it.
+_LONG = 600
+
+
+def _holds(impl: ModuleType) -> int:
+    """The references a decoder of ``impl`` takes to a chunk ending in a long unfinished line."""
+    return 1 if impl.__name__ == "ssecodec._codec_c" else 0
+
+
+def _fresh(data: bytes) -> bytes:
+    """A bytes object of its own (not a constant shared with the code object), for refcounts."""
+    return bytes(bytearray(data))
+
+
 LIMITED_STREAMS = [
     (b"data: 0123456789\n\ndata: ok\n\n", {"max_line_size": 12}),
     (b"data: 0123456789\n\ndata: ok\n\n", {"max_event_size": 8}),
@@ -139,13 +154,14 @@ def test_a_mutable_chunk_is_copied_not_held(impl: ModuleType) -> None:
 def test_event_split_then_finished_in_a_third_chunk(impl: ModuleType) -> None:
     """The data line ends in the second chunk, its blank line comes in the third: the held
     first chunk is let go of at the end of the second feed."""
-    first = b"x" * 100 + b"\n\ndata: caf\xc3"
+    first = _fresh(b"x" * 100 + b"\n\ndata: " + b"y" * _LONG + b"caf\xc3")
     decoder = impl.Decoder()
-    assert decoder.feed(first) == []
-    assert decoder.feed(b"\xa9 ok\n") == []
     refs = sys.getrefcount(first)
-    assert [e.data for e in decoder.feed(b"\n")] == ["café ok"]
+    assert decoder.feed(first) == []
+    assert sys.getrefcount(first) == refs + _holds(impl), "the first chunk is held"
+    assert decoder.feed(b"\xa9 ok\n") == []
     assert sys.getrefcount(first) == refs
+    assert [e.data for e in decoder.feed(b"\n")] == ["y" * _LONG + "café ok"]
 
 
 def test_a_large_chunk_is_not_kept_alive_by_a_short_unfinished_line(impl: ModuleType) -> None:
@@ -159,9 +175,10 @@ def test_a_large_chunk_is_not_kept_alive_by_a_short_unfinished_line(impl: Module
 
 
 def test_close_lets_go_of_a_held_chunk(impl: ModuleType) -> None:
-    chunk = b"data: unfinished"
+    chunk = _fresh(b"data: " + b"u" * _LONG)
     decoder = impl.Decoder()
     refs = sys.getrefcount(chunk)
-    decoder.feed(chunk)
-    decoder.close()
+    assert decoder.feed(chunk) == []
+    assert sys.getrefcount(chunk) == refs + _holds(impl), "the chunk is held"
+    assert decoder.close() == []
     assert sys.getrefcount(chunk) == refs
