@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final
 
-from ssecodec import Event, SSEError, encode, encode_comment
+from ssecodec import Event, SendTimeout, SSEError, encode, encode_comment
 
 __all__ = [
     "DEFAULT_BUFFER_SIZE",
@@ -62,15 +62,6 @@ DEFAULT_BUFFER_SIZE: Final = 64 * 1024
 """Bytes a producer may run ahead of the socket (``buffer_size``); caps one coalesced write."""
 _CLEANUP_TIMEOUT: Final = 5.0  # how long to wait for a cancelled producer's cleanup
 _FIELDS: Final = frozenset({"data", "event", "id", "retry", "comment"})
-
-
-
-class SendTimeout(SSEError, TimeoutError):
-    """One write to the client took longer than ``send_timeout`` seconds.
-
-    The client stopped reading (or the network stalled). The producer has been stopped and its
-    cleanup has run; the exception then propagates so that the server drops the connection.
-    """
 
 
 def to_bytes(item: object) -> bytes:
