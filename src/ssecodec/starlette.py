@@ -161,7 +161,3 @@ async def wait_streams_closed(timeout: float = 5.0) -> bool:
     """Wait until no :class:`EventSourceResponse` is live; False if ``timeout`` ran out."""
     return await _STREAMS.wait_closed(timeout)
 
-
-def _live_streams() -> int:  # for tests
-    return len(_STREAMS.snapshot())
-
