@@ -7,6 +7,7 @@ Needs the compiled twin (the ``c_impl`` fixture). The number of examples per tes
 
 from __future__ import annotations
 
+import enum
 import itertools
 import os
 from types import ModuleType
@@ -320,12 +321,95 @@ any_text = st.lists(st.one_of(st.text(max_size=4), st.sampled_from(TEXT_PIECES))
     "".join
 )
 any_bytes = st.one_of(st.binary(max_size=10), any_text.map(lambda s: s.encode("utf-8", "replace")))
+
+
+# Subclasses and enums: both twins must take them by value (exact str / int), whatever they
+# override, and refuse objects that only claim to be str or int through __class__.
+class LyingStr(str):
+    def encode(self, *args: Any, **kwargs: Any) -> bytes:  # type: ignore[override]
+        return b"evil\n\ndata: injected"
+
+    def __str__(self) -> str:
+        return "evil\ndata: injected"
+
+    def __repr__(self) -> str:
+        return "LyingStr(...)"
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+
+class LyingInt(int):
+    def __str__(self) -> str:
+        return "5\n\ndata: injected"
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    def __index__(self) -> int:
+        return 99
+
+
+class LyingBytes(bytes):
+    def decode(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        return "evil\ndata: injected"
+
+
+class Colour(str, enum.Enum):  # what enum.StrEnum (3.11+) is made of
+    RED = "red"
+    MESSAGE = "message"
+    EMPTY = ""
+    BROKEN = "a\nb"
+    NUL = "a\x00b"
+    SURROGATE = "\ud800"
+
+
+class Speed(enum.IntEnum):
+    SLOW = 5000
+    ZERO = 0
+    BACK = -1
+
+
+class Flags(enum.IntFlag):
+    A = 1
+    B = 2
+
+
+class ImpostorStr:
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return str
+
+
+class ImpostorInt:
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return int
+
+
 other = st.sampled_from([0, 1.5, [], True, bytearray(b"x")])
-anything = st.one_of(st.none(), any_text, any_text, any_bytes, other)
+odd_text = st.one_of(
+    any_text.map(LyingStr),
+    st.sampled_from([*Colour, ImpostorStr(), ImpostorInt()]),
+    any_bytes.map(LyingBytes),
+)
+anything = st.one_of(st.none(), any_text, any_text, any_bytes, other, odd_text)
 any_retry = st.one_of(
     st.none(),
     st.integers(-(2**70), 2**70),
     st.sampled_from([-1, 0, 10**5000, -(10**5000), True, False, 1.0, "5"]),
+    st.integers(-(2**70), 2**70).map(LyingInt),
+    st.sampled_from(
+        [*Speed, Flags.A | Flags.B, LyingInt(10**5000), LyingInt(-(10**5000)), ImpostorInt()]
+    ),
     # At and over the cap: rare, since converting 100,000 digits is slow.
     st.one_of(st.sampled_from([10**MAX_RETRY_DIGITS - 1, 10**MAX_RETRY_DIGITS]), *[st.none()] * 9),
 )

@@ -28,7 +28,7 @@ from libc.string cimport memchr, memcmp, memcpy
 from ._errors import LimitExceeded, SSEError, limit_exceeded
 from ._json import loads as _json_loads
 from ._limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, check_limit
-from ._numbers import format_retry, int_repr, parse_retry
+from ._numbers import int_repr, parse_retry, retry_text
 
 
 cdef extern from "Python.h":
@@ -308,7 +308,7 @@ cdef class Event:
         self.data = data if type(data) is str else str.__str__(data)
         self.event = event if type(event) is str else str.__str__(event)
         self.id = id if id is None or type(id) is str else str.__str__(id)
-        self.retry = retry if retry is None or type(retry) is int else int.__int__(retry)
+        self.retry = retry if retry is None or type(retry) is int else int.__index__(retry)
 
     def __eq__(self, other):
         if type(other) is not Event:
@@ -1387,9 +1387,11 @@ cdef const char* _utf8(str field, object value, Py_ssize_t* n) except NULL:
 cdef const char* _single_line(str field, object value, Py_ssize_t* n, bint forbid_nul) except NULL:
     cdef const char* p = _utf8(field, value, n)
     if memchr(p, b'\r', <size_t>n[0]) != NULL or memchr(p, b'\n', <size_t>n[0]) != NULL:
-        raise ValueError(f"{field} must not contain CR or LF: {value!r}")
+        raise ValueError(f"{field} must not contain CR or LF: {str.__repr__(value)}")
     if forbid_nul and memchr(p, 0, <size_t>n[0]) != NULL:
-        raise ValueError(f"{field} must not contain NUL (the decoder would ignore it): {value!r}")
+        raise ValueError(
+            f"{field} must not contain NUL (the decoder would ignore it): {str.__repr__(value)}"
+        )
     return p
 
 
@@ -1445,11 +1447,7 @@ cdef int _prepare(Fields* f, object data, object event, object id, object retry,
         f.has_id = True
         size += 5 + f.id_len
     if retry is not None:
-        if isinstance(retry, bool) or not isinstance(retry, int):
-            raise TypeError(f"retry must be int, not {type(retry).__name__}")
-        if retry < 0:
-            raise ValueError(f"retry must be >= 0, not {retry}")
-        text = format_retry(retry).encode("ascii")
+        text = retry_text(retry).encode("ascii")  # shared with the Python twin
         keepalive.append(text)
         f.retry = PyBytes_AS_STRING(text)
         f.retry_len = PyBytes_GET_SIZE(text)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from ._errors import LimitExceeded, SSEError, limit_exceeded
 from ._json import loads as _json_loads
 from ._limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, check_limit
-from ._numbers import format_retry, int_repr, parse_retry
+from ._numbers import int_repr, is_retry_int, parse_retry, retry_text
 
 __all__ = [
     "Decoder",
@@ -67,18 +67,20 @@ class Event:
         id: str | None = None,
         retry: int | None = None,
     ) -> None:
-        if not isinstance(data, str):
+        if not _is_str(data):
             raise TypeError(f"Event data must be str, not {type(data).__name__}")
-        if not isinstance(event, str):
+        if not _is_str(event):
             raise TypeError(f"Event event must be str, not {type(event).__name__}")
-        if id is not None and not isinstance(id, str):
+        if id is not None and not _is_str(id):
             raise TypeError(f"Event id must be str or None, not {type(id).__name__}")
-        if retry is not None and (isinstance(retry, bool) or not isinstance(retry, int)):
+        if retry is not None and not is_retry_int(retry):
             raise TypeError(f"Event retry must be int or None, not {type(retry).__name__}")
-        _set_data(self, data)
-        _set_event(self, event)
-        _set_id(self, id)
-        _set_retry(self, retry)
+        # Subclasses (StrEnum, IntEnum, anything overriding __str__ or __eq__) are stored as
+        # their exact str / int value, so an Event behaves and encodes like its plain twin.
+        _set_data(self, data if type(data) is str else str.__str__(data))
+        _set_event(self, event if type(event) is str else str.__str__(event))
+        _set_id(self, id if id is None or type(id) is str else str.__str__(id))
+        _set_retry(self, retry if retry is None or type(retry) is int else int.__index__(retry))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         raise TypeError("Event cannot be subclassed")
@@ -465,11 +467,16 @@ async def aiter_events(
         yield event
 
 
+def _is_str(value: object) -> TypeGuard[str]:
+    # The real type, as the Cython twin checks it: an object whose __class__ claims str is not.
+    return issubclass(type(value), str)
+
+
 def _utf8(field: str, value: object) -> bytes:
-    if not isinstance(value, str):
+    if not _is_str(value):
         raise TypeError(f"{field} must be str, not {type(value).__name__}")
     try:
-        return value.encode("utf-8")
+        return str.encode(value, "utf-8")  # a str subclass's own encode() plays no part
     except UnicodeEncodeError:
         raise ValueError(f"{field} is not encodable as UTF-8 (lone surrogate)") from None
 
@@ -477,17 +484,19 @@ def _utf8(field: str, value: object) -> bytes:
 def _single_line(field: str, value: object, forbid_nul: bool = False) -> bytes:
     raw = _utf8(field, value)
     if b"\r" in raw or b"\n" in raw:
-        raise ValueError(f"{field} must not contain CR or LF: {value!r}")
+        raise ValueError(f"{field} must not contain CR or LF: {str.__repr__(value)}")
     if forbid_nul and b"\x00" in raw:
-        raise ValueError(f"{field} must not contain NUL (the decoder would ignore it): {value!r}")
+        raise ValueError(
+            f"{field} must not contain NUL (the decoder would ignore it): {str.__repr__(value)}"
+        )
     return raw
 
 
 def _text_lines(field: str, value: object) -> list[bytes]:
     """Split ``value`` (str, or UTF-8 bytes for data) on CRLF, CR and LF into UTF-8 lines."""
-    if field == "data" and isinstance(value, (bytes, bytearray, memoryview)):
+    if field == "data" and issubclass(type(value), (bytes, bytearray, memoryview)):
         try:
-            text = bytes(value).decode("utf-8")
+            text = bytes(value).decode("utf-8")  # type: ignore[call-overload]
         except UnicodeDecodeError as exc:
             raise ValueError(
                 f"{field} is not valid UTF-8: {exc.reason} at byte {exc.start}"
@@ -534,11 +543,7 @@ def encode(
     if id is not None:
         out.append(b"id: " + _single_line("id", id, forbid_nul=True))
     if retry is not None:
-        if isinstance(retry, bool) or not isinstance(retry, int):
-            raise TypeError(f"retry must be int, not {type(retry).__name__}")
-        if retry < 0:
-            raise ValueError(f"retry must be >= 0, not {retry}")
-        out.append(b"retry: " + format_retry(retry).encode("ascii"))
+        out.append(b"retry: " + retry_text(retry).encode("ascii"))
     if data is not None:
         out.extend(b"data: " + line for line in _text_lines("data", data))
     out.append(b"")
