@@ -5,10 +5,10 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 ARGS ?=
 
-.PHONY: help venv build test test-py fuzz-diff bench bench-pytest lint typecheck wheel sdist-check clean
+.PHONY: help venv build system-deps test test-py fuzz-diff bench bench-pytest lint typecheck wheel sdist-check clean
 
 help:
-	@echo "make test       build the Cython twin and run the tests on both twins"
+	@echo "make test       install Chromium and redis-server if missing, build the Cython twin, run the tests on both twins"
 	@echo "make bench      run the benchmark comparison against the peers (ARGS=--quick for a short run)"
 	@echo "make fuzz-diff  long differential (C vs Python) hypothesis run"
 	@echo "make lint       ruff, cython-lint, workflow schema check"
@@ -28,10 +28,24 @@ build: venv
 	$(PIP) install -q --no-build-isolation --no-deps -e .
 	$(PY) -c "import ssecodec; print('ssecodec', ssecodec.__version__, 'implementation:', ssecodec.IMPLEMENTATION)"
 
-test: build
+# System programs: tools/system_deps.sh installs the missing ones with apt-get when it can (as
+# root or with passwordless sudo), and otherwise stops with one line naming the command to run.
+SYSTEM_DEPS = @bash tools/system_deps.sh "make $(or $(MAKECMDGOALS),$@)"
+# The integration tests drive Chromium (the browser test) and redis-server. They are not
+# checked when ARGS leaves tests/integration out (--ignore=tests/integration, or test paths
+# outside it); TEST_SYSTEM_DEPS= skips the check.
+CHROMIUM = chromium:chromium,chromium-browser,google-chrome
+TEST_PATHS = $(filter-out tests tests/,$(filter tests/%,$(ARGS)))
+RUNS_INTEGRATION = $(if $(findstring --ignore=tests/integration,$(ARGS)),,$(if $(TEST_PATHS),$(findstring tests/integration,$(TEST_PATHS)),yes))
+TEST_SYSTEM_DEPS ?= $(if $(RUNS_INTEGRATION),$(CHROMIUM) redis-server)
+
+system-deps:
+	$(SYSTEM_DEPS) $(TEST_SYSTEM_DEPS)
+
+test: system-deps build
 	$(PY) -m pytest $(ARGS)
 
-test-py: build
+test-py: system-deps build
 	SSECODEC_NO_EXTENSIONS=1 $(PY) -m pytest --no-c-extensions $(ARGS)
 
 fuzz-diff: build
@@ -105,7 +119,7 @@ bench: $(BENCH_VENV)/.ssecodec
 bench-pytest: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) -m pytest benchmarks/test_bench_codec.py -p no:cacheprovider --benchmark-columns=min,median,iqr,ops,rounds --benchmark-sort=name $(ARGS)
 
-# --- Robustness (issue 7): fuzzing, sanitizers, memory limits, linear time, leaks -------------
+# --- Robustness: fuzzing, sanitizers, memory limits, linear time, leaks -----------------------
 # docs/robustness.md has the figures these produce and what they mean.
 .PHONY: fuzz fuzz-smoke asan asan-build fuzz-build valgrind rss linear leaks
 FUZZ_RUNS ?= 1000000
@@ -121,7 +135,7 @@ $(ATHERIS): $(VENV)/.installed
 # Build the Cython twin with clang and libFuzzer coverage into a copy of the package (the
 # in-place build in src/ is left alone): ASan+UBSan into fuzz/build/, UBSan only (fast, for
 # long fuzzing runs) into fuzz/build-fast/.
-CLANG_CHECK = @command -v clang >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang)
+CLANG_CHECK = $(SYSTEM_DEPS) clang
 asan-build: build $(ATHERIS)
 	$(CLANG_CHECK)
 	MODE=asan PY=$(PY) fuzz/build_asan.sh
@@ -151,7 +165,7 @@ asan: asan-build
 # valgrind memcheck on a subset of the tests (PYTHONMALLOC=malloc, so memcheck sees every
 # allocation); fails on any error with a frame in _codec_c (CPython itself reports a few).
 valgrind: build
-	@command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind)
+	$(SYSTEM_DEPS) valgrind
 	HYPOTHESIS_PROFILE=ci SSECODEC_DIFF_EXAMPLES=$${SSECODEC_DIFF_EXAMPLES:-200} \
 		$(PY) fuzz/valgrind_check.py $(VALGRIND_TESTS) $(ARGS)
 
@@ -165,7 +179,7 @@ linear: build
 leaks: build
 	$(PY) benchmarks/leaks.py $(ARGS)
 
-# --- Relay benchmark (issue 8): upstream -> relay -> client on 127.0.0.1 ----------------------
+# --- Relay benchmark: upstream -> relay -> client on 127.0.0.1 ---------------------------------
 # Relay-process CPU per 1M events and events/s for 1, 10 and 100 streams: ssecodec.relay
 # (pass-through and with a transform) against httpx-sse + sse-starlette. Two upstreams: one
 # writing 16 KiB pieces, one writing each event on its own; and two httpx transports for the

@@ -3,7 +3,7 @@ endpoint, and must see exactly what ssecodec's decoder reads from the same endpo
 
 The page (served by the same app) opens ``new EventSource("/tricky")``, records each event's
 type, data and lastEventId, and POSTs them back when the ``done`` event arrives. Chromium comes
-from the Debian package ``chromium`` (``.ci/run`` installs it); a missing browser FAILS.
+from the Debian package ``chromium`` (``make test`` installs it); a missing browser FAILS.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def find_chromium() -> str:
         if path:
             return path
     pytest.fail(
-        "Chromium is not installed: apt-get install chromium (.ci/run does it); "
+        "Chromium is not installed: apt-get install chromium (make test does it); "
         "the browser test does not skip"
     )
 
