@@ -2,7 +2,8 @@
 
 ``decode [FILE|-]``
     Read an event stream (a file, or standard input as it arrives) and print one JSON object
-    per event: ``{"event": ..., "data": ..., "id": ..., "retry": ...}``.
+    per event: ``{"event": ..., "data": ..., "id": ..., "retry": ...}``, written as soon as it
+    is decoded (``retry`` is a JSON integer, of up to 100,000 digits).
 ``encode [FILE|-]``
     Read JSON lines (objects with the keys ``data``, ``event``, ``id``, ``retry``,
     ``comment``, or plain JSON strings, taken as data) and write the event stream.
@@ -32,6 +33,7 @@ from ssecodec import (
     __version__,
     encode,
 )
+from ssecodec._numbers import int_repr
 
 _READ_SIZE = 64 * 1024
 _FIELDS = ("data", "event", "id", "retry", "comment")
@@ -42,8 +44,23 @@ class _UsageError(Exception):
 
 
 def _event_json(event: Event) -> bytes:
-    obj = {"event": event.event, "data": event.data, "id": event.id, "retry": event.retry}
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
+    """One JSON line: ``{"event": ..., "data": ..., "id": ..., "retry": ...}``.
+
+    ``retry`` is written by :func:`int_repr`, not ``json.dumps``, which refuses integers over
+    ``sys.get_int_max_str_digits()`` (4,300) digits; a decoded ``retry`` may have 100,000.
+    """
+    head = json.dumps({"event": event.event, "data": event.data, "id": event.id},
+                      ensure_ascii=False)
+    retry = "null" if event.retry is None else int_repr(event.retry)
+    return f'{head[:-1]}, "retry": {retry}}}\n'.encode()
+
+
+def _write_events(out: BinaryIO, events: list[Event]) -> None:
+    """Write each event as a JSON line and flush, so readers see events as they decode."""
+    for event in events:
+        out.write(_event_json(event))
+    if events:
+        out.flush()
 
 
 def _limit(text: str) -> int | None:
@@ -82,14 +99,10 @@ def _decode(args: argparse.Namespace, out: BinaryIO) -> int:
             try:
                 events = decoder.feed(chunk)
             except LimitExceeded as exc:
-                for event in exc.events:
-                    out.write(_event_json(event))
+                _write_events(out, exc.events)  # the events before the failure come first
                 print(f"ssecodec decode: {exc}", file=sys.stderr)
                 return 1
-            for event in events:
-                out.write(_event_json(event))
-            if events:
-                out.flush()
+            _write_events(out, events)
         decoder.close()
     finally:
         if stream is not sys.stdin.buffer:
