@@ -24,6 +24,8 @@ What it does, as the spec's EventSource does:
 * attempts that fail (network error, or a connection that delivered no event) back off
   exponentially with jitter, from ``min_backoff`` (1 s) doubling up to ``max_backoff`` (30 s),
   never less than the reconnection time;
+* no wait is longer than :data:`MAX_RETRY_DELAY` (one day): a longer ``retry`` (it may have
+  any number of digits), ``reconnection_time`` or backoff is cut to it;
 * ``204 No Content`` ends the iteration (the server says: do not reconnect);
 * any other status, or another content type, fails: :class:`EventSourceError` is raised, with
   the status and the start of the body.
@@ -62,6 +64,7 @@ __all__ = [
     "CLOSED",
     "CONNECTING",
     "DEFAULT_TIMEOUT",
+    "MAX_RETRY_DELAY",
     "OPEN",
     "AsyncEventSource",
     "EventSource",
@@ -78,6 +81,13 @@ CLOSED: Final = 2
 DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, read=60.0)
 """Timeouts of the client made when none is given: a read timeout of 60 s detects a dead
 connection when the server sends keep-alives more often than that."""
+
+MAX_RETRY_DELAY: Final = 86_400.0
+"""The longest wait before reconnecting, in seconds (one day). A server's ``retry`` above it
+(``retry`` may have any number of digits), a larger ``reconnection_time``, ``min_backoff`` or
+``max_backoff``, and the backoff itself are all cut to it: waits stay within what
+``threading`` and ``asyncio`` timeouts accept."""
+_MAX_RETRY_MS: Final = 86_400_000  # MAX_RETRY_DELAY in milliseconds, to compare ints exactly
 
 
 class EventSourceError(SSEError):
@@ -108,11 +118,16 @@ class EventSourceError(SSEError):
 
 
 def _check_delay(name: str, value: object) -> float:
+    """A delay argument in seconds, cut to MAX_RETRY_DELAY (compared before converting, so
+    an int too large for a float is fine)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if value != value:
+        raise ValueError(f"{name} must be a number of seconds, not NaN")
     if value < 0:
-        raise ValueError(f"{name} must be >= 0, not {value}")
-    return float(value)
+        shown = f", not {value}" if value > -1e15 else ""  # str() of a huge int would raise
+        raise ValueError(f"{name} must be >= 0{shown}")
+    return float(min(value, MAX_RETRY_DELAY))
 
 
 class _Base:
@@ -171,8 +186,13 @@ class _Base:
 
     @property
     def reconnection_time(self) -> float:
-        """Seconds to wait before reconnecting after a drop: the server's ``retry``, if any."""
-        return self._reconnection_time if self._retry is None else self._retry / 1000
+        """Seconds to wait before reconnecting after a drop: the server's ``retry``, if any;
+        at most :data:`MAX_RETRY_DELAY`."""
+        if self._retry is None:
+            return self._reconnection_time
+        if self._retry >= _MAX_RETRY_MS:  # an int of any size: compare before dividing
+            return MAX_RETRY_DELAY
+        return self._retry / 1000
 
     def _next_delay(self) -> float:
         """The wait before the next attempt (0 before the first)."""
@@ -180,7 +200,10 @@ class _Base:
             return 0.0
         delay = self.reconnection_time
         if self._failures:
-            backoff = min(self._max_backoff, self._min_backoff * 2 ** (self._failures - 1))
+            # 2.0**1023 is the largest power of two a float holds (2**n for a larger n would
+            # raise OverflowError); by then the backoff has long been max_backoff.
+            doubling = 2.0 ** min(self._failures - 1, 1023)
+            backoff = min(self._max_backoff, self._min_backoff * doubling)
             delay = max(delay, random.uniform(backoff / 2, backoff), self._min_backoff)
         self.last_delay = delay
         return delay
@@ -268,6 +291,9 @@ class EventSource(_Base):
             (``None``, the default, retries forever like a browser).
         max_line_size, max_event_size: decoder limits (see :class:`ssecodec.Decoder`).
         request_kwargs: more arguments for ``client.stream`` (``params``, ``timeout``, ...).
+
+    No wait is longer than :data:`MAX_RETRY_DELAY` (one day), whatever the delay arguments or
+    the server's ``retry`` say; a negative or NaN delay argument raises ``ValueError``.
 
     Iterating yields events until the server answers 204 or :meth:`close` is called; it raises
     :class:`EventSourceError` on a fatal response, and ``LimitExceeded`` if an event is over a

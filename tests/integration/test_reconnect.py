@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import socket
+import threading
 import time
 
 import httpx
 import pytest
 import sseapps
 
+from conftest import wait_until
 from ssecodec import Event
 from ssecodec.client import (
     CLOSED,
     CONNECTING,
+    MAX_RETRY_DELAY,
     AsyncEventSource,
     EventSource,
     EventSourceError,
@@ -223,3 +227,116 @@ def test_validation() -> None:
     source = EventSource("http://x/")
     assert source.ready_state == CONNECTING
     source.close()
+
+
+HUGE_RETRIES = pytest.mark.parametrize(
+    "ms", ["9" * 400, "9223372037000"], ids=["400-digits", "past-timeout-max"]
+)
+
+
+@HUGE_RETRIES
+def test_huge_retry_waits_the_maximum(starlette_server: object, token: str, ms: str) -> None:
+    """A retry too large for a float (400 digits), or for threading's timeout, is waited as
+    MAX_RETRY_DELAY; close() from another thread ends that wait."""
+    url = f"{starlette_server.url}/retry?token={token}&ms={ms}&times=3"  # type: ignore[attr-defined]
+    source = EventSource(url)
+    got: list[Event] = []
+    errors: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            got.extend(source)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    try:
+        wait_until(
+            lambda: source.last_delay is not None or not thread.is_alive(), 10, "the wait"
+        )
+        time.sleep(0.3)  # inside threading.Event.wait(MAX_RETRY_DELAY) by now
+        assert thread.is_alive(), errors
+    finally:
+        source.close()
+        thread.join(10)
+    assert not thread.is_alive() and errors == []
+    assert source.last_delay == MAX_RETRY_DELAY
+    assert source.reconnection_time == MAX_RETRY_DELAY
+    assert source.retry == int(ms)
+    assert [e.data for e in got] == ["connection 1"]
+    assert sseapps.PROBES[token].connections == 1
+
+
+@HUGE_RETRIES
+def test_async_huge_retry_waits_the_maximum(
+    starlette_server: object, token: str, ms: str
+) -> None:
+    url = f"{starlette_server.url}/retry?token={token}&ms={ms}&times=3"  # type: ignore[attr-defined]
+
+    async def main() -> None:
+        source = AsyncEventSource(url)
+        got: list[Event] = []
+
+        async def follow() -> None:
+            async for event in source:
+                got.append(event)
+
+        task = asyncio.create_task(follow())
+        for _ in range(1000):
+            if source.last_delay is not None or task.done():
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # inside the wait for MAX_RETRY_DELAY by now
+        assert not task.done(), task.exception() if task.done() else None
+        await source.aclose()
+        await asyncio.wait_for(task, 10)
+        assert source.last_delay == MAX_RETRY_DELAY
+        assert source.reconnection_time == MAX_RETRY_DELAY
+        assert source.retry == int(ms)
+        assert [e.data for e in got] == ["connection 1"]
+
+    asyncio.run(main())
+    assert sseapps.PROBES[token].connections == 1
+
+
+def test_delays_are_capped() -> None:
+    """Delay arguments, the server's retry and the backoff never exceed MAX_RETRY_DELAY and
+    never overflow a float."""
+    random.seed(99)
+    source = EventSource(
+        "http://127.0.0.1:1/", reconnection_time=10**400, min_backoff=2.0, max_backoff=math.inf
+    )
+    try:
+        assert source.reconnection_time == MAX_RETRY_DELAY
+        source._attempts = 1
+        for retry in (10**100_000 - 1, 2**63, 86_400_001, 86_400_000):
+            source._retry = retry
+            assert source.reconnection_time == MAX_RETRY_DELAY
+            assert source._next_delay() == MAX_RETRY_DELAY
+        source._retry = 86_399_999
+        assert source.reconnection_time == 86_399.999
+        source._retry = 0
+        for failures in (1, 20, 1023, 1024, 1025, 5000, 10**6):
+            source._failures = failures
+            delay = source._next_delay()
+            assert 1.0 <= delay <= MAX_RETRY_DELAY
+        assert delay >= MAX_RETRY_DELAY / 2  # capped, with jitter
+    finally:
+        source.close()
+    tiny = EventSource("http://127.0.0.1:1/", min_backoff=1e-300, max_backoff=5)
+    try:
+        tiny._attempts, tiny._failures = 1, 10**6
+        assert 2.5 <= tiny._next_delay() <= 5  # the doubling reaches max_backoff
+    finally:
+        tiny.close()
+
+
+@pytest.mark.parametrize("name", ["reconnection_time", "min_backoff", "max_backoff"])
+def test_delay_arguments_checked(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} must be a number of seconds, not NaN"):
+        EventSource("http://x/", **{name: math.nan})
+    with pytest.raises(ValueError, match=f"^{name} must be >= 0$"):
+        EventSource("http://x/", **{name: -(10**5000)})
+    with pytest.raises(ValueError, match=f"^{name} must be >= 0, not -1.5$"):
+        EventSource("http://x/", **{name: -1.5})
