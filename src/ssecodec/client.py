@@ -130,6 +130,23 @@ def _check_delay(name: str, value: object) -> float:
     return float(min(value, MAX_RETRY_DELAY))
 
 
+def _last_event_id_header(last_event_id: str) -> bytes:
+    """The ``Last-Event-ID`` value sent: the id in UTF-8, without the leading and trailing
+    whitespace HTTP does not carry (servers strip it; h11 and h2 refuse to send it), so an id
+    such as ``"été"`` or ``"7 "`` from a server never stops the reconnection.
+
+    Raises ``ValueError`` for what no header can carry (CR, LF, NUL, a lone surrogate); ids
+    from a stream never hold these.
+    """
+    try:
+        raw = last_event_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("last_event_id is not encodable as UTF-8 (lone surrogate)") from None
+    if b"\r" in raw or b"\n" in raw or b"\x00" in raw:
+        raise ValueError(f"last_event_id must not contain CR, LF or NUL: {last_event_id!r}")
+    return raw.strip(b" \t\x0b\x0c")
+
+
 class _Base:
     """State and policy shared by the sync and async event sources."""
 
@@ -153,6 +170,7 @@ class _Base:
         self._headers = httpx.Headers(headers)
         if not isinstance(last_event_id, str):
             raise TypeError("last_event_id must be a str")
+        _last_event_id_header(last_event_id)  # ValueError now rather than at each request
         self._last_event_id = last_event_id
         self._reconnection_time = _check_delay("reconnection_time", reconnection_time)
         self._min_backoff = _check_delay("min_backoff", min_backoff)
@@ -212,8 +230,11 @@ class _Base:
         headers = self._headers.copy()
         headers["Accept"] = "text/event-stream"
         headers["Cache-Control"] = "no-store"
-        if self._last_event_id:
-            headers["Last-Event-ID"] = self._last_event_id  # sent as UTF-8
+        headers.pop("Last-Event-ID", None)
+        value = _last_event_id_header(self._last_event_id)
+        if value:
+            # As bytes: httpx would encode a str header as ASCII (raising for "id: été").
+            headers = httpx.Headers([*headers.raw, (b"Last-Event-ID", value)])
         return headers
 
     def _verdict(self, response: httpx.Response) -> str | None:
@@ -282,7 +303,9 @@ class EventSource(_Base):
             with :data:`DEFAULT_TIMEOUT` and closed by :meth:`close`.
         method: the HTTP method (``GET``).
         headers: extra request headers.
-        last_event_id: start as if the stream had given this id (sent as ``Last-Event-ID``).
+        last_event_id: start as if the stream had given this id (sent as ``Last-Event-ID``,
+            in UTF-8 and without leading or trailing whitespace; ``ValueError`` if it holds
+            CR, LF, NUL or a lone surrogate).
         reconnection_time: seconds to wait before reconnecting until the server sends
             ``retry`` (default 1).
         min_backoff, max_backoff: bounds of the exponential backoff for failed attempts

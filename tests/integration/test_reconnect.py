@@ -340,3 +340,115 @@ def test_delay_arguments_checked(name: str) -> None:
         EventSource("http://x/", **{name: -(10**5000)})
     with pytest.raises(ValueError, match=f"^{name} must be >= 0, not -1.5$"):
         EventSource("http://x/", **{name: -1.5})
+
+
+class RawServer:
+    """A bare HTTP/1.1 server answering every request with ``body`` as an event stream, then
+    closing; it records each request's raw Last-Event-ID header (or None)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.last_event_ids: list[bytes | None] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.05)  # accept() polls `stopped`: close() does not wake it
+        self.stopped = threading.Event()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(10)
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    request += data
+                found = [
+                    line.partition(b":")[2].strip(b" ")
+                    for line in request.split(b"\r\n")
+                    if line.lower().startswith(b"last-event-id:")
+                ]
+                self.last_event_ids.append(found[0] if found else None)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    b"Connection: close\r\n\r\n" + self.body
+                )
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+ODD_IDS = pytest.mark.parametrize(
+    ("sent", "header"),
+    [
+        (b"\xc3\xa9t\xc3\xa9", b"\xc3\xa9t\xc3\xa9"),
+        (b"\xe2\x82\xac 1", b"\xe2\x82\xac 1"),
+        (b"\xff", b"\xef\xbf\xbd"),
+        (b"7 ", b"7"),
+        (b"\t x\x0b", b"x"),
+        (b"a\x01\x7fb", b"a\x01\x7fb"),
+    ],
+    ids=["utf8", "euro", "invalid-utf8", "trailing-space", "whitespace", "controls"],
+)
+
+
+@ODD_IDS
+def test_odd_ids_are_sent_back(sent: bytes, header: bytes) -> None:
+    """Any id a server sends is sent back on reconnection (UTF-8, trimmed as HTTP trims it):
+    never a UnicodeEncodeError, never a request h11 refuses to send."""
+    server = RawServer(b"retry: 1\nid: " + sent + b"\ndata: x\n\n")
+    try:
+        with EventSource(server.url, max_failures=2, **FAST) as source:
+            events = []
+            for event in source:
+                events.append(event)
+                if len(events) == 2:
+                    break
+    finally:
+        server.close()
+    assert server.last_event_ids == [None, header]
+
+
+@ODD_IDS
+def test_async_odd_ids_are_sent_back(sent: bytes, header: bytes) -> None:
+    server = RawServer(b"retry: 1\nid: " + sent + b"\ndata: x\n\n")
+
+    async def main() -> None:
+        async with AsyncEventSource(server.url, max_failures=2, **FAST) as source:
+            count = 0
+            async for _ in source:
+                count += 1
+                if count == 2:
+                    break
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.close()
+    assert server.last_event_ids == [None, header]
+
+
+def test_last_event_id_argument() -> None:
+    server = RawServer(b"data: x\n\n")
+    try:
+        with EventSource(server.url, last_event_id=" \u00e9t\u00e9 ") as source:
+            next(iter(source))
+        with EventSource(server.url, last_event_id=" ", headers={"last-event-id": "7"}) as source:
+            next(iter(source))
+    finally:
+        server.close()
+    assert server.last_event_ids == [b"\xc3\xa9t\xc3\xa9", None]
+    for bad in ("a\nb", "a\rb", "a\x00b", "\ud800"):
+        with pytest.raises(ValueError, match="last_event_id"):
+            EventSource("http://x/", last_event_id=bad)
