@@ -190,9 +190,10 @@ async def _read_preview(response: aiohttp.ClientResponse) -> bytes:
 
 
 async def _check_response(response: aiohttp.ClientResponse) -> None:
-    content_type = response.headers.get("Content-Type")
-    if is_event_stream(content_type):
+    content_types = response.headers.getall("Content-Type", [])
+    if is_event_stream(content_types):  # every value: a header sent twice is a list
         return
+    content_type = ", ".join(content_types) or None
     body = await _read_preview(response)
     exc = SSEError(wrong_content_type(response.status, response.reason, content_type, body))
     exc.status = response.status
