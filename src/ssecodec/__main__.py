@@ -149,6 +149,36 @@ def _encode(args: argparse.Namespace, out: BinaryIO) -> int:
     return 0
 
 
+_MAX_TIMEOUT = 86_400.0  # longer counts as no timeout (sockets refuse ~300 years and more)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:  # negative, or NaN
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0: {text!r}")
+    return value
+
+
+def _timeout(text: str) -> float | None:
+    if text.lower() in {"none", "off"}:
+        return None
+    value = _seconds(text)
+    return None if value > _MAX_TIMEOUT else value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
+    return value
+
+
 def _header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     if not sep or not name.strip():
@@ -163,18 +193,25 @@ def _get(args: argparse.Namespace, out: BinaryIO) -> int:
 
     timeout = httpx.Timeout(args.connect_timeout, read=args.read_timeout)
     count = 0
-    with httpx.Client(timeout=timeout) as client, EventSource(
-        args.url,
-        client=client,
-        headers=dict(args.header),
-        last_event_id=args.last_event_id,
-        reconnection_time=args.reconnection_time,
-        min_backoff=args.min_backoff,
-        max_backoff=args.max_backoff,
-        max_failures=args.max_failures,
-        max_line_size=args.max_line_size,
-        max_event_size=args.max_event_size,
-    ) as source:
+    client = httpx.Client(timeout=timeout)
+    try:
+        source = EventSource(
+            args.url,
+            client=client,
+            headers=dict(args.header),
+            last_event_id=args.last_event_id,
+            reconnection_time=args.reconnection_time,
+            min_backoff=args.min_backoff,
+            max_backoff=args.max_backoff,
+            max_failures=args.max_failures,
+            max_line_size=args.max_line_size,
+            max_event_size=args.max_event_size,
+        )
+    except ValueError as exc:  # e.g. a --last-event-id no header can carry
+        client.close()
+        print(f"ssecodec get: {exc}", file=sys.stderr)
+        return 2
+    with client, source:
         try:
             for event in source:
                 out.write(_event_json(event))
@@ -232,19 +269,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     get.add_argument("--last-event-id", default="", metavar="ID",
                      help="resume after this id (sent as Last-Event-ID)")
-    get.add_argument("--max-events", type=int, default=None, metavar="N",
+    get.add_argument("--max-events", type=_count, default=None, metavar="N",
                      help="stop after N events")
-    get.add_argument("--reconnection-time", type=float, default=1.0, metavar="SECONDS",
-                     help="wait before reconnecting until the server sends retry (default 1)")
-    get.add_argument("--min-backoff", type=float, default=1.0, metavar="SECONDS",
+    get.add_argument("--reconnection-time", type=_seconds, default=1.0, metavar="SECONDS",
+                     help="wait before reconnecting until the server sends retry (default 1; "
+                     "no wait is longer than a day)")
+    get.add_argument("--min-backoff", type=_seconds, default=1.0, metavar="SECONDS",
                      help="first delay after a failed attempt (default 1)")
-    get.add_argument("--max-backoff", type=float, default=30.0, metavar="SECONDS",
+    get.add_argument("--max-backoff", type=_seconds, default=30.0, metavar="SECONDS",
                      help="longest delay between failed attempts (default 30)")
-    get.add_argument("--max-failures", type=int, default=None, metavar="N",
+    get.add_argument("--max-failures", type=_count, default=None, metavar="N",
                      help="give up after N failed attempts in a row (default: never)")
-    get.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS")
-    get.add_argument("--read-timeout", type=float, default=60.0, metavar="SECONDS",
-                     help="reconnect when nothing arrives for this long (default 60)")
+    get.add_argument("--connect-timeout", type=_timeout, default=10.0, metavar="SECONDS",
+                     help="default 10; 'none' (or over a day) for no timeout")
+    get.add_argument("--read-timeout", type=_timeout, default=60.0, metavar="SECONDS",
+                     help="reconnect when nothing arrives for this long (default 60; 'none' "
+                     "or over a day for no timeout)")
     limits(get)
     return parser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -212,3 +213,36 @@ def test_get_waits_out_a_huge_retry(starlette_server: Any, token: str, ms: str) 
     assert proc.returncode == 130, err.decode(errors="replace")
     assert b"Traceback" not in err and out == b""
     assert sseapps.PROBES[token].connections == 1
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--reconnection-time", "nan"),
+        ("--min-backoff", "-1"),
+        ("--max-backoff", "x"),
+        ("--max-failures", "0"),
+        ("--max-events", "0"),
+        ("--last-event-id", "a\nb"),
+    ],
+)
+def test_get_odd_options_are_usage_errors(option: tuple[str, str]) -> None:
+    result = cli("get", "http://127.0.0.1:1/", *option)
+    assert result.returncode == 2, result.stderr
+    assert b"Traceback" not in result.stderr
+    assert b"error" in result.stderr or b"ssecodec get: " in result.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "1e300", "none"])
+def test_get_huge_timeouts_mean_none(value: str) -> None:
+    port = free_port()  # nothing listens: connection refused
+    for option in ("--connect-timeout", "--read-timeout"):
+        result = cli("get", f"http://127.0.0.1:{port}/", option, value, "--max-failures", "1")
+        assert result.returncode == 1
+        assert b"Traceback" not in result.stderr and b"gave up" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
