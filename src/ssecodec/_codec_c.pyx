@@ -1447,7 +1447,10 @@ cdef int _prepare(Fields* f, object data, object event, object id, object retry,
         f.has_id = True
         size += 5 + f.id_len
     if retry is not None:
-        text = retry_text(retry).encode("ascii")  # shared with the Python twin
+        if type(retry) is int and 0 <= retry < 1_000_000_000_000_000_000:
+            text = str(retry).encode("ascii")  # the common case: retry_text would write this
+        else:
+            text = retry_text(retry).encode("ascii")  # shared with the Python twin
         keepalive.append(text)
         f.retry = PyBytes_AS_STRING(text)
         f.retry_len = PyBytes_GET_SIZE(text)
