@@ -1,8 +1,9 @@
 """Pure-Python reference twin of the ssecodec core.
 
 A direct transcription of the WHATWG "Parsing an event stream" and "Interpreting an event
-stream" algorithms (rules R1-R24 of ``docs/spec.md`` are cited inline). It is the oracle that the Cython
-twin (``_codec_c.pyx``) is differentially tested against, so clarity beats speed here.
+stream" algorithms (rules R1-R24 of ``docs/spec.md`` are cited inline). It is the oracle
+that the Cython twin (``_codec_c.pyx``) is differentially tested against, so clarity beats
+speed here.
 
 Bytes are split into lines *before* decoding: CR, LF and ``:`` are ASCII and never occur inside a
 multi-byte UTF-8 sequence, so decoding each slice with ``"replace"`` gives exactly the characters
