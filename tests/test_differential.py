@@ -234,8 +234,8 @@ def test_decoder_twins_agree_on_long_lines(
         assert run_decoder(c_impl, chunks, options) == run_decoder(py_impl, chunks, options)
 
 
-# Long data lines (hundreds to thousands of bytes): a chunk end inside one makes the Cython
-# twin hold that chunk and decode the line from two pieces, or copy it, depending on sizes.
+# Long data lines (hundreds to thousands of bytes) cut by chunk ends, including socket-sized
+# reads: the unfinished line is carried over, possibly across several chunks.
 long_value = st.builds(
     lambda unit, size, end: (unit * size)[:size] + end,
     st.sampled_from([b"x", b"ab", b"\xc3\xa9", b"\xe2\x9c\x93", b"\xf0\x9f\x98\x80", b"a\xff"]),
