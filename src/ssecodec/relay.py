@@ -340,8 +340,9 @@ async def _relay(
                 block = framer.feed_split(chunk)
             except FramingLimitExceeded as exc:
                 complete, exc.complete = exc.complete, b""
-                for piece in _pieces(complete):
-                    yield piece
+                if complete:
+                    for piece in _pieces(complete):
+                        yield piece
                 raise
             if block:
                 if type(block) is bytes and len(block) <= most:
