@@ -77,8 +77,8 @@ def _serve_upstream(conn: socket.socket) -> None:
         view = memoryview(body)
         try:
             for i in range(0, len(body), WRITE):
-                piece = view[i : i + WRITE]
-                conn.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                chunk = view[i : i + WRITE]
+                conn.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
             conn.sendall(b"0\r\n\r\n")
         except OSError:
             pass
@@ -137,11 +137,12 @@ def serve_relay(framework: str, transport: str, upstream: str) -> None:
         return url, {"transform": transform, "ping": 0}
 
     if framework == "aiohttp":
+        import httpx
         from aiohttp import web
 
         from ssecodec.relay import relay_aiohttp
 
-        key = web.AppKey("client", object)
+        key = web.AppKey("client", httpx.AsyncClient)
 
         async def aio_relay(request: web.Request) -> web.StreamResponse:
             url, options = target(request.query)
@@ -179,9 +180,9 @@ def serve_relay(framework: str, transport: str, upstream: str) -> None:
             state["client"] = client
             yield
 
-    app = Starlette(routes=[Route("/relay", relay)], lifespan=lifespan)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, loop="asyncio", http="h11",
+        Starlette(routes=[Route("/relay", relay)], lifespan=lifespan),
+        log_level="warning", access_log=False, loop="asyncio", http="h11",
         lifespan="on", timeout_graceful_shutdown=2,
     )
     print(port, flush=True)
@@ -220,7 +221,7 @@ def fetch(url: str, size: int, line: int) -> None:
     from ssecodec import Decoder
 
     decoder = Decoder(max_line_size=None, max_event_size=None)
-    events = []
+    events: list[tuple[str, int, str]] = []
     with httpx.Client(timeout=120) as client, client.stream("GET", url) as response:
         if response.status_code != 200:
             raise RuntimeError(f"{url}: HTTP {response.status_code}")
