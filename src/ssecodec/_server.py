@@ -448,17 +448,47 @@ class EventStream:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(close)
 
-    async def _stop_producer(self, task: asyncio.Task[None] | None) -> None:
+    async def _finish(
+        self, producer: asyncio.Task[None] | None, watcher: asyncio.Task[None] | None
+    ) -> asyncio.CancelledError | None:
+        """Stop the producer and the watcher, then wait for their cleanup to end.
+
+        Everything that stops them happens before the first ``await``, so no cancellation
+        can skip it. The wait (at most ``_CLEANUP_TIMEOUT``) is shielded by hand: a cancel
+        scope (anyio; Starlette's middlewares, task groups) cancels the task again at every
+        loop iteration until it leaves the scope, so each cancellation landing here is
+        caught and the wait goes on. The first one caught is returned for the caller to
+        re-raise: the same object, so that the scope which sent it recognises it.
+        """
+        if self._watchdog_handle is not None:
+            self._watchdog_handle.cancel()
         with self._lock:
             self._stop = True
             self._room.notify_all()
         if self._room_async is not None:
             self._room_async.set()
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=_CLEANUP_TIMEOUT)
-        if task is not None and task.done() and not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not log it a second time
+        pending: set[asyncio.Task[None]] = set()
+        for task in (producer, watcher):
+            if task is not None and not task.done():
+                task.cancel()
+                pending.add(task)
+        cancelled: asyncio.CancelledError | None = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CLEANUP_TIMEOUT
+        while pending:
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            try:
+                await asyncio.wait(pending, timeout=left)
+            except asyncio.CancelledError as exc:
+                if cancelled is None:
+                    cancelled = exc
+            pending = {task for task in pending if not task.done()}
+        for task in (producer, watcher):
+            if task is not None and task.done() and not task.cancelled():
+                task.exception()  # retrieved, so asyncio does not log it a second time
+        return cancelled
 
     async def run(
         self,
@@ -505,14 +535,15 @@ class EventStream:
         except _ClientGone:
             return False
         finally:
-            if self._watchdog_handle is not None:
-                self._watchdog_handle.cancel()
-            if watcher is not None:
-                watcher.cancel()
-                await asyncio.wait({watcher}, timeout=_CLEANUP_TIMEOUT)
-            await self._stop_producer(producer)
-            if self._group is not None:
-                self._group.discard(self)
+            try:
+                cancelled = await self._finish(producer, watcher)
+            finally:
+                if self._group is not None:
+                    self._group.discard(self)
+            if cancelled is not None:
+                # Cancelled during the cleanup: the canceller gets its cancellation now
+                # (it replaces a return value, or the cancellation already under way).
+                raise cancelled
 
 
 async def _aiter_sequence(items: Iterable[Item]) -> AsyncIterator[Item]:
