@@ -20,6 +20,12 @@ then its peak RSS (``VmHWM`` in ``/proc/<pid>/status``) is reset to its current 
 (``/proc/<pid>/clear_refs``), the big event is relayed, and the peak is read again. Reported:
 the peak RSS over the RSS before, in MB (10**6 bytes) and as a multiple of the event size.
 
+For ``transform`` the table also gives what ssecodec's codec costs alone for that event, in a
+fresh process measured the same way: a ``Decoder`` (the relay's limits) fed the body in
+64 KiB reads as they arrive, each event encoded again while it is alive. That is the part of
+a transforming relay's memory that belongs to the decoder and encoder; the relay should add
+no more than a pass-through relay does beyond the event itself.
+
 ``--line N`` cuts the event's data into lines of ``N`` bytes (default: one line).
 """
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -291,6 +298,38 @@ def measure(
     }
 
 
+def run_codec(size: int, line: int) -> None:
+    """Print the peak RSS rise of decoding and re-encoding the body (see the docstring)."""
+    from ssecodec import DEFAULT_MAX_EVENT_SIZE, Decoder, encode
+
+    def once(body: bytes) -> None:
+        limit = DEFAULT_MAX_EVENT_SIZE
+        decoder = Decoder(max_line_size=limit, max_event_size=limit)
+        view = memoryview(body)
+        for i in range(0, len(body), WRITE):
+            for event in decoder.feed(bytes(view[i : i + WRITE])):  # a new object per read
+                encoded = encode(event.data, event=None, id=event.id or None)
+                del encoded
+
+    once(event_body(WARM_SIZE, line))
+    body = event_body(size, line)
+    pid = os.getpid()
+    reset = reset_peak(pid)
+    before = status(pid)
+    once(body)
+    after = status(pid)
+    print(after["VmHWM"] - (before["VmRSS"] if reset else before["VmHWM"]))
+
+
+def codec_alone(size: int, line: int) -> int:
+    """:func:`run_codec` in a fresh process; the peak RSS rise in bytes."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--codec", str(size), str(line)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return int(output)
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import version
 
@@ -316,6 +355,9 @@ def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--serve-relay":
         serve_relay(*sys.argv[2:])
         return
+    if len(sys.argv) == 4 and sys.argv[1] == "--codec":
+        run_codec(int(sys.argv[2]), int(sys.argv[3]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=50_000_000, help="event size in bytes")
     parser.add_argument("--line", type=int, default=0, help="data line length (0: one line)")
@@ -326,16 +368,21 @@ def main() -> None:
     args = parser.parse_args()
     upstream = Upstream()
     results = []
+    codec = codec_alone(args.size, args.line) if "transform" in args.modes.split(",") else None
     try:
         print(f"{'framework':<10} {'transport':<9} {'mode':<10} {'event MB':>9} "
-              f"{'RSS before MB':>14} {'peak over MB':>13} {'x event':>8}")
+              f"{'RSS before MB':>14} {'peak over MB':>13} {'x event':>8} {'codec alone MB':>15}")
         for framework, transport, mode in cases(args):
             result = measure(upstream, framework, transport, mode, args.size, args.line)
+            alone = ""
+            if mode == "transform":
+                result["codec_alone"] = codec
+                alone = f"{codec / 1e6:.1f}" if codec is not None else ""
             results.append(result)
             print(
                 f"{framework:<10} {transport:<9} {mode:<10} {args.size / 1e6:>9.1f} "
                 f"{result['rss_before'] / 1e6:>14.1f} {result['peak_over_before'] / 1e6:>13.1f} "
-                f"{result['ratio']:>8.2f}",
+                f"{result['ratio']:>8.2f} {alone:>15}",
                 flush=True,
             )
     finally:
