@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import itertools
 import os
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -17,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _helpers import as_tuples
+from _strategies import value
 from ssecodec._errors import LimitExceeded
 from ssecodec._numbers import MAX_RETRY_DIGITS
 
@@ -68,45 +70,6 @@ def run_decoder(impl: ModuleType, chunks: list[Any], options: dict[str, Any]) ->
 # --- inputs -----------------------------------------------------------------------------------
 
 NAMES = [b"data", b"data", b"event", b"id", b"retry", b"Data", b" data", b"data ", b"x", b"\x00"]
-PIECES = [
-    b"",
-    b"x",
-    b"\x00",
-    b" ",
-    b"  ",
-    b":",
-    b"\t",
-    b"\xef\xbb\xbf",
-    b"\xef\xbb",
-    b"\xef",
-    b"\xc3\xa9",
-    b"\xc3",
-    b"\xe2\x82\xac",
-    b"\xe2\x82",
-    b"\xf0\x9f\x98\x80",
-    b"\xf0\x9f\x98",
-    b"\xed\xa0\x80",
-    b"\xc0\xaf",
-    b"\xf4\x90\x80\x80",
-    b"\xff",
-    b"\x80",
-    b"\xe2\x80\xa8",
-    b"\xc2\x85",
-    b"\x85",
-    b"007",
-    b"-1",
-    b"1.5",
-    b"\xd9\xa1",
-    b"x" * 40,  # longer than the small limits
-    b"\xc3\xa9" * 20,
-]
-piece = st.one_of(
-    st.sampled_from(PIECES),
-    st.binary(max_size=8),
-    st.integers(0, 2**80).map(lambda n: str(n).encode()),
-    st.text(max_size=4).map(str.encode),
-)
-value = st.lists(piece, max_size=5).map(b"".join)
 long_retry = st.sampled_from(
     [
         b"retry: " + b"9" * 20,
@@ -125,7 +88,7 @@ huge_retry = st.one_of(
 
 
 @st.composite
-def field_line(draw: Any) -> bytes:
+def field_line(draw: st.DrawFn) -> bytes:
     name = draw(st.sampled_from(NAMES))
     sep = draw(st.sampled_from([b":", b": ", b": ", b":  ", b""]))
     return name + sep + draw(value) if sep else name
@@ -143,7 +106,7 @@ line = st.one_of(
 
 
 @st.composite
-def sse_streams(draw: Any) -> bytes:
+def sse_streams(draw: st.DrawFn) -> bytes:
     out = [
         draw(st.sampled_from([b"", b"", b"\xef\xbb\xbf", b"\xef\xbb\xbf\xef\xbb\xbf", b"\xef\xbb"]))
     ]
@@ -158,7 +121,7 @@ def sse_streams(draw: Any) -> bytes:
 
 streams = st.one_of(st.binary(max_size=300), sse_streams(), sse_streams())
 
-decoder_options = st.one_of(
+decoder_options: st.SearchStrategy[dict[str, Any]] = st.one_of(
     st.just({}),
     st.fixed_dictionaries(
         {},
@@ -181,11 +144,18 @@ def non_contiguous(chunk: bytes) -> memoryview:
     return memoryview(bytes(x for b in chunk for x in (b, 0x3F)))[::2]
 
 
-CONVERSIONS = [bytes, bytes, bytes, bytearray, memoryview, non_contiguous]
+CONVERSIONS: list[Callable[[bytes], Any]] = [
+    bytes,
+    bytes,
+    bytes,
+    bytearray,
+    memoryview,
+    non_contiguous,
+]
 
 
 @st.composite
-def chunkings(draw: Any, stream: bytes) -> list[Any]:
+def chunkings(draw: st.DrawFn, stream: bytes) -> list[Any]:
     if len(stream) <= 2000 and draw(st.integers(0, 4)) == 0:
         chunks = [stream[i : i + 1] for i in range(len(stream))]
     else:
@@ -205,7 +175,11 @@ def chunkings(draw: Any, stream: bytes) -> list[Any]:
 @EXAMPLES
 @given(stream=streams, options=decoder_options, data=st.data())
 def test_decoder_twins_agree(
-    c_impl: ModuleType, py_impl: ModuleType, stream: bytes, options: dict[str, Any], data: Any
+    c_impl: ModuleType,
+    py_impl: ModuleType,
+    stream: bytes,
+    options: dict[str, Any],
+    data: st.DataObject,
 ) -> None:
     chunks = data.draw(chunkings(stream))
     assert run_decoder(c_impl, chunks, options) == run_decoder(py_impl, chunks, options)
@@ -252,7 +226,7 @@ long_line = st.one_of(
 
 
 @st.composite
-def long_line_streams(draw: Any) -> bytes:
+def long_line_streams(draw: st.DrawFn) -> bytes:
     lines = draw(st.lists(long_line, min_size=1, max_size=8))
     ends = [draw(st.sampled_from([b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n"])) for _ in lines]
     return b"".join(x + end for x, end in zip(lines, ends, strict=True))
@@ -267,14 +241,18 @@ def long_line_streams(draw: Any) -> bytes:
     data=st.data(),
 )
 def test_decoder_twins_agree_on_split_long_lines(
-    c_impl: ModuleType, py_impl: ModuleType, stream: bytes, options: dict[str, Any], data: Any
+    c_impl: ModuleType,
+    py_impl: ModuleType,
+    stream: bytes,
+    options: dict[str, Any],
+    data: st.DataObject,
 ) -> None:
     chunks = data.draw(st.one_of(chunkings(stream), read_sized_chunkings(stream)))
     assert run_decoder(c_impl, chunks, options) == run_decoder(py_impl, chunks, options)
 
 
 @st.composite
-def read_sized_chunkings(draw: Any, stream: bytes) -> list[Any]:
+def read_sized_chunkings(draw: st.DrawFn, stream: bytes) -> list[Any]:
     """The stream in reads of one size, as a socket delivers it, converted like chunkings()."""
     size = draw(st.one_of(st.integers(1, 4096), st.integers(600, 4096)))
     chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
@@ -294,7 +272,11 @@ def run_iter(impl: ModuleType, chunks: list[bytes], options: dict[str, Any]) -> 
 @EXAMPLES
 @given(stream=streams, options=decoder_options, data=st.data())
 def test_iter_events_twins_agree(
-    c_impl: ModuleType, py_impl: ModuleType, stream: bytes, options: dict[str, Any], data: Any
+    c_impl: ModuleType,
+    py_impl: ModuleType,
+    stream: bytes,
+    options: dict[str, Any],
+    data: st.DataObject,
 ) -> None:
     chunks = data.draw(chunkings(stream))
     assert run_iter(c_impl, chunks, options) == run_iter(py_impl, chunks, options)
@@ -326,7 +308,7 @@ any_bytes = st.one_of(st.binary(max_size=10), any_text.map(lambda s: s.encode("u
 # Subclasses and enums: both twins must take them by value (exact str / int), whatever they
 # override, and refuse objects that only claim to be str or int through __class__.
 class LyingStr(str):
-    def encode(self, *args: Any, **kwargs: Any) -> bytes:  # type: ignore[override]
+    def encode(self, *args: Any, **kwargs: Any) -> bytes:
         return b"evil\n\ndata: injected"
 
     def __str__(self) -> str:
@@ -359,7 +341,7 @@ class LyingInt(int):
 
 
 class LyingBytes(bytes):
-    def decode(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+    def decode(self, *args: Any, **kwargs: Any) -> str:
         return "evil\ndata: injected"
 
 
