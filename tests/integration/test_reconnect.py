@@ -8,12 +8,13 @@ import random
 import socket
 import threading
 import time
+from typing import Any, TypedDict
 
 import httpx
 import pytest
 import sseapps
 
-from conftest import wait_until
+from conftest import UvicornServer, wait_until
 from ssecodec import Event
 from ssecodec.client import (
     CLOSED,
@@ -24,7 +25,16 @@ from ssecodec.client import (
     EventSourceError,
 )
 
-FAST = {"reconnection_time": 0.01, "min_backoff": 0.01, "max_backoff": 0.05}
+
+class Delays(TypedDict):
+    """The client's delay options, passed as ``**FAST``."""
+
+    reconnection_time: float
+    min_backoff: float
+    max_backoff: float
+
+
+FAST: Delays = {"reconnection_time": 0.01, "min_backoff": 0.01, "max_backoff": 0.05}
 TOTAL, CUT_EVERY = 100, 5  # 20 connections cut mid-stream, then a clean end and a 204
 
 
@@ -75,8 +85,8 @@ def test_drop_and_resume_async(request: pytest.FixtureRequest, server: str, toke
     check_resume(asyncio.run(main()), probe)
 
 
-def test_honours_server_retry(starlette_server: object, token: str) -> None:
-    url = f"{starlette_server.url}/retry?token={token}&ms=300&times=3"  # type: ignore[attr-defined]
+def test_honours_server_retry(starlette_server: UvicornServer, token: str) -> None:
+    url = f"{starlette_server.url}/retry?token={token}&ms=300&times=3"
     probe = sseapps.PROBES[token]
     # Without the server's retry it would wait 30 s; the test would time out.
     with EventSource(url, reconnection_time=30, min_backoff=30, max_backoff=60) as source:
@@ -90,8 +100,8 @@ def test_honours_server_retry(starlette_server: object, token: str) -> None:
     assert probe.last_event_ids == [None, "1", "2", "3"]
 
 
-def test_reconnection_time_without_retry(starlette_server: object, token: str) -> None:
-    url = f"{starlette_server.url}/retry?token={token}&times=2"  # type: ignore[attr-defined]
+def test_reconnection_time_without_retry(starlette_server: UvicornServer, token: str) -> None:
+    url = f"{starlette_server.url}/retry?token={token}&times=2"
     probe = sseapps.PROBES[token]
     with EventSource(url, reconnection_time=0.2, min_backoff=30) as source:
         assert len(list(source)) == 2
@@ -100,8 +110,8 @@ def test_reconnection_time_without_retry(starlette_server: object, token: str) -
     assert all(0.19 <= gap < 5 for gap in gaps), gaps
 
 
-def test_sends_initial_last_event_id(starlette_server: object, token: str) -> None:
-    url = f"{starlette_server.url}/resume?token={token}&total=3&cut_every=10"  # type: ignore[attr-defined]
+def test_sends_initial_last_event_id(starlette_server: UvicornServer, token: str) -> None:
+    url = f"{starlette_server.url}/resume?token={token}&total=3&cut_every=10"
     probe = sseapps.PROBES[token]
     with EventSource(url, last_event_id="1", **FAST) as source:
         assert [e.id for e in source] == ["2", "3"]
@@ -199,10 +209,10 @@ def test_backoff_schedule() -> None:
         source.close()
 
 
-def test_close_from_another_thread(starlette_server: object, token: str) -> None:
+def test_close_from_another_thread(starlette_server: UvicornServer, token: str) -> None:
     import threading
 
-    url = f"{starlette_server.url}/infinite?token={token}&interval=0.05"  # type: ignore[attr-defined]
+    url = f"{starlette_server.url}/infinite?token={token}&interval=0.05"
     source = EventSource(url, **FAST)
     got = []
     timer = threading.Timer(0.5, source.close)
@@ -235,10 +245,10 @@ HUGE_RETRIES = pytest.mark.parametrize(
 
 
 @HUGE_RETRIES
-def test_huge_retry_waits_the_maximum(starlette_server: object, token: str, ms: str) -> None:
+def test_huge_retry_waits_the_maximum(starlette_server: UvicornServer, token: str, ms: str) -> None:
     """A retry too large for a float (400 digits), or for threading's timeout, is waited as
     MAX_RETRY_DELAY; close() from another thread ends that wait."""
-    url = f"{starlette_server.url}/retry?token={token}&ms={ms}&times=3"  # type: ignore[attr-defined]
+    url = f"{starlette_server.url}/retry?token={token}&ms={ms}&times=3"
     source = EventSource(url)
     got: list[Event] = []
     errors: list[BaseException] = []
@@ -270,9 +280,9 @@ def test_huge_retry_waits_the_maximum(starlette_server: object, token: str, ms: 
 
 @HUGE_RETRIES
 def test_async_huge_retry_waits_the_maximum(
-    starlette_server: object, token: str, ms: str
+    starlette_server: UvicornServer, token: str, ms: str
 ) -> None:
-    url = f"{starlette_server.url}/retry?token={token}&ms={ms}&times=3"  # type: ignore[attr-defined]
+    url = f"{starlette_server.url}/retry?token={token}&ms={ms}&times=3"
 
     async def main() -> None:
         source = AsyncEventSource(url)
@@ -334,12 +344,16 @@ def test_delays_are_capped() -> None:
 
 @pytest.mark.parametrize("name", ["reconnection_time", "min_backoff", "max_backoff"])
 def test_delay_arguments_checked(name: str) -> None:
+    def make(value: float) -> EventSource:
+        options: dict[str, Any] = {name: value}
+        return EventSource("http://x/", **options)
+
     with pytest.raises(ValueError, match=f"{name} must be a number of seconds, not NaN"):
-        EventSource("http://x/", **{name: math.nan})
+        make(math.nan)
     with pytest.raises(ValueError, match=f"^{name} must be >= 0$"):
-        EventSource("http://x/", **{name: -(10**5000)})
+        make(-(10**5000))
     with pytest.raises(ValueError, match=f"^{name} must be >= 0, not -1.5$"):
-        EventSource("http://x/", **{name: -1.5})
+        make(-1.5)
 
 
 class RawServer:
