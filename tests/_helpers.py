@@ -29,6 +29,12 @@ def decode(
     return events, decoder.last_event_id, decoder.retry
 
 
+def split_at(stream: bytes, cuts: Sequence[int]) -> list[bytes]:
+    """``stream`` cut at each of ``cuts`` (positions, in any order; a repeated one counts once)."""
+    points = sorted(set(cuts))
+    return [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+
+
 def feed_all(
     decoder: Any, chunks: Iterable[bytes | bytearray | memoryview], *, close: bool = True
 ) -> tuple[list[Any], list[LimitExceeded]]:

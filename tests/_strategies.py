@@ -47,3 +47,38 @@ piece = st.one_of(
 )
 # A field value: a few pieces joined.
 value = st.lists(piece, max_size=5).map(b"".join)
+
+# Whole parts of SSE streams (field lines, line ends, comments, BOM and its pieces, broken
+# UTF-8), for the framing tests: joined at random, they make streams with every kind of line
+# end, unfinished event and leading BOM.
+FRAMING_PARTS = [
+    b"data: a",
+    b"data",
+    b"data:",
+    b"data:  two spaces",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b": c",
+    b":",
+    b": ping",
+    b"id: 1",
+    b"id: 2",
+    b"id",
+    b"id: \x00x",
+    b"event: x",
+    b"event",
+    b"retry: 5",
+    b"retry: 70",
+    b"retry: x",
+    b"\xef\xbb\xbf",  # BOM
+    b"\xef",
+    b"\xbb",
+    b"\xc3\xa9",
+    b"\xff",
+    b"d",
+    b" ",
+    b"\x00",
+    b"data:\xe2\x82",
+]
+framing_streams = st.lists(st.sampled_from(FRAMING_PARTS), max_size=40).map(b"".join)
