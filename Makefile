@@ -10,6 +10,7 @@ ARGS ?=
 help:
 	@echo "make test       install Chromium and redis-server if missing, build the Cython twin, run the tests on both twins"
 	@echo "make bench      run the benchmark comparison against the peers (ARGS=--quick for a short run)"
+	@echo "make bench-hub  fan-out: ssecodec.hub against sse-starlette + queues and broadcaster (ARGS=--quick)"
 	@echo "make fuzz-diff  long differential (C vs Python) hypothesis run"
 	@echo "make lint       ruff, cython-lint, workflow schema check"
 	@echo "make typecheck  mypy --strict (src, tests) + stubtest of the compiled twin's .pyi"
@@ -108,13 +109,20 @@ $(BENCH_VENV)/.installed: requirements/bench.txt
 	$(BENCH_PY) -m pip install -q -r requirements/bench.txt
 	touch $@
 
-$(BENCH_VENV)/.ssecodec: $(BENCH_VENV)/.installed setup.py pyproject.toml $(wildcard src/ssecodec/*.py src/ssecodec/*.pyx src/ssecodec/*.pxd src/ssecodec/*.pyi)
+$(BENCH_VENV)/.ssecodec: $(BENCH_VENV)/.installed setup.py pyproject.toml $(wildcard src/ssecodec/*.py src/ssecodec/hub/*.py src/ssecodec/*.pyx src/ssecodec/*.pxd src/ssecodec/*.pyi)
 	$(BENCH_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
 	$(BENCH_PY) -c "import ssecodec; print('ssecodec', ssecodec.__version__, 'implementation:', ssecodec.IMPLEMENTATION)"
 	touch $@
 
 bench: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) benchmarks/compare.py $(ARGS)
+
+# Fan-out (docs/hub.md): server CPU per delivered event for 100, 1,000 and 10,000 subscribers on
+# loopback connections (burst and steady), RSS of 10,000 idle subscribers, Redis latency.
+.PHONY: bench-hub
+bench-hub: $(BENCH_VENV)/.ssecodec
+	$(SYSTEM_DEPS) redis-server
+	$(BENCH_PY) benchmarks/hub.py $(ARGS)
 
 bench-pytest: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) -m pytest benchmarks/test_bench_codec.py -p no:cacheprovider --benchmark-columns=min,median,iqr,ops,rounds --benchmark-sort=name $(ARGS)
