@@ -986,14 +986,19 @@ cdef bytes _as_bytes(object data):
         ) from None
 
 
-def iter_events(chunks, **decoder_options):
+def iter_events(chunks, *, decoder=None, **decoder_options):
     """Decode an iterable of byte chunks (e.g. ``response.iter_bytes()``) into events.
 
-    ``decoder_options`` go to :class:`Decoder`. At the end of the chunks the unfinished event
-    is discarded (R23). If a limit is crossed, the events that chunk completed are yielded
-    first, then :class:`LimitExceeded` is raised.
+    ``decoder_options`` go to a new :class:`Decoder`; or pass a ``decoder`` made beforehand
+    (without options), to read its ``last_event_id`` and ``retry`` while iterating. At the
+    end of the chunks the decoder is closed: the unfinished event is discarded (R23). If a
+    limit is crossed, the events that chunk completed are yielded first, then
+    :class:`LimitExceeded` is raised.
+
+    Raises (on the first ``next()``, as the chunks are only read then):
+        TypeError: ``decoder`` is not a :class:`Decoder`, or comes with ``decoder_options``.
     """
-    decoder = Decoder(**decoder_options)
+    decoder = _decoder_for(decoder, decoder_options)
     for chunk in chunks:
         try:
             events = decoder.feed(chunk)
@@ -1004,9 +1009,9 @@ def iter_events(chunks, **decoder_options):
     yield from decoder.close()
 
 
-async def aiter_events(chunks, **decoder_options):
+async def aiter_events(chunks, *, decoder=None, **decoder_options):
     """Async twin of :func:`iter_events`, for ``response.aiter_bytes()`` and the like."""
-    decoder = Decoder(**decoder_options)
+    decoder = _decoder_for(decoder, decoder_options)
     async for chunk in chunks:
         try:
             events = decoder.feed(chunk)
@@ -1018,6 +1023,17 @@ async def aiter_events(chunks, **decoder_options):
             yield event
     for event in decoder.close():
         yield event
+
+
+cdef Decoder _decoder_for(object decoder, dict decoder_options):
+    """The decoder :func:`iter_events` feeds: a new one, or the caller's."""
+    if decoder is None:
+        return Decoder(**decoder_options)
+    if not isinstance(decoder, Decoder):
+        raise TypeError(f"decoder must be a Decoder, not {type(decoder).__name__}")
+    if decoder_options:
+        raise TypeError("pass decoder options or a decoder, not both")
+    return <Decoder>decoder
 
 
 # --------------------------------------------------------------------------------------------

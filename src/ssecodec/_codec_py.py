@@ -447,14 +447,21 @@ class Decoder:
             data.append(_LF)
 
 
-def iter_events(chunks: Iterable[bytes], **decoder_options: Any) -> Iterator[Event]:
+def iter_events(
+    chunks: Iterable[bytes], *, decoder: Decoder | None = None, **decoder_options: Any
+) -> Iterator[Event]:
     """Decode an iterable of byte chunks (e.g. ``response.iter_bytes()``) into events.
 
-    ``decoder_options`` go to :class:`Decoder`. At the end of the chunks the unfinished event
-    is discarded (R23). If a limit is crossed, the events that chunk completed are yielded
-    first, then :class:`LimitExceeded` is raised.
+    ``decoder_options`` go to a new :class:`Decoder`; or pass a ``decoder`` made beforehand
+    (without options), to read its ``last_event_id`` and ``retry`` while iterating. At the
+    end of the chunks the decoder is closed: the unfinished event is discarded (R23). If a
+    limit is crossed, the events that chunk completed are yielded first, then
+    :class:`LimitExceeded` is raised.
+
+    Raises (on the first ``next()``, as the chunks are only read then):
+        TypeError: ``decoder`` is not a :class:`Decoder`, or comes with ``decoder_options``.
     """
-    decoder = Decoder(**decoder_options)
+    decoder = _decoder_for(decoder, decoder_options)
     for chunk in chunks:
         try:
             events = decoder.feed(chunk)
@@ -466,10 +473,10 @@ def iter_events(chunks: Iterable[bytes], **decoder_options: Any) -> Iterator[Eve
 
 
 async def aiter_events(
-    chunks: AsyncIterable[bytes], **decoder_options: Any
+    chunks: AsyncIterable[bytes], *, decoder: Decoder | None = None, **decoder_options: Any
 ) -> AsyncIterator[Event]:
     """Async twin of :func:`iter_events`, for ``response.aiter_bytes()`` and the like."""
-    decoder = Decoder(**decoder_options)
+    decoder = _decoder_for(decoder, decoder_options)
     async for chunk in chunks:
         try:
             events = decoder.feed(chunk)
@@ -481,6 +488,17 @@ async def aiter_events(
             yield event
     for event in decoder.close():
         yield event
+
+
+def _decoder_for(decoder: object, decoder_options: dict[str, Any]) -> Decoder:
+    """The decoder :func:`iter_events` feeds: a new one, or the caller's."""
+    if decoder is None:
+        return Decoder(**decoder_options)
+    if not isinstance(decoder, Decoder):
+        raise TypeError(f"decoder must be a Decoder, not {type(decoder).__name__}")
+    if decoder_options:
+        raise TypeError("pass decoder options or a decoder, not both")
+    return decoder
 
 
 def _is_str(value: object) -> TypeGuard[str]:
