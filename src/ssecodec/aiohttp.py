@@ -28,6 +28,8 @@ Client::
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -71,7 +73,65 @@ __all__ = [
 ]
 
 _STREAMS = StreamGroup()
-_DISCONNECT_POLL = 0.2  # seconds between checks of the transport while the stream is idle
+_DISCONNECT_POLL = 0.2  # seconds between checks of the transports while the streams are idle
+
+
+class _DisconnectPoller:
+    """Notices the clients that left, for all the streams of one event loop.
+
+    aiohttp tells a handler nothing when its client goes (``handler_cancellation`` is off
+    by default), and a write only fails once there is something to write; so the
+    transports are looked at every ``_DISCONNECT_POLL`` seconds. One timer for all the
+    streams of a loop: a thousand idle streams cost one wake-up per period, not a thousand.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._watched: dict[asyncio.Future[None], web.BaseRequest] = {}
+        self._handle: asyncio.TimerHandle | None = None
+
+    async def wait(self, request: web.BaseRequest) -> None:
+        """Return once the client of ``request`` has gone."""
+        if _gone(request):
+            return
+        future = self._loop.create_future()
+        self._watched[future] = request
+        if self._handle is None:
+            self._handle = self._loop.call_later(_DISCONNECT_POLL, self._poll)
+        try:
+            await future
+        finally:
+            self._watched.pop(future, None)
+
+    def _poll(self) -> None:
+        self._handle = None
+        for future, request in list(self._watched.items()):
+            if _gone(request):
+                del self._watched[future]
+                if not future.done():
+                    future.set_result(None)
+        if self._watched:
+            self._handle = self._loop.call_later(_DISCONNECT_POLL, self._poll)
+
+
+def _gone(request: web.BaseRequest) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+_POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _DisconnectPoller] = (
+    weakref.WeakKeyDictionary()
+)
+_POLLERS_LOCK = threading.Lock()  # servers may run loops in several threads
+
+
+def _poller() -> _DisconnectPoller:
+    loop = asyncio.get_running_loop()
+    with _POLLERS_LOCK:
+        poller = _POLLERS.get(loop)
+        if poller is None:
+            poller = _POLLERS[loop] = _DisconnectPoller(loop)
+    return poller
 
 
 class EventSourceResponse(web.StreamResponse):
@@ -128,13 +188,10 @@ class EventSourceResponse(web.StreamResponse):
             return await super().prepare(request)
         writer = await super().prepare(request)
         self._stream.tag = request.app if isinstance(request, web.Request) else None
+        poller = _poller()
 
         async def wait_disconnect() -> None:
-            while True:
-                transport = request.transport
-                if transport is None or transport.is_closing():
-                    return
-                await asyncio.sleep(_DISCONNECT_POLL)
+            await poller.wait(request)
 
         await self._stream.run(self.write, wait_disconnect)
         return writer
