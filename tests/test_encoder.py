@@ -410,9 +410,9 @@ def test_bool_retry_still_refused(impl: ModuleType) -> None:
 
 def test_server_items_use_the_values(impl: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     """The servers' dict items go through encode(): same protection."""
-    from ssecodec import _server
+    from ssecodec import _items
 
-    monkeypatch.setattr(_server, "encode", impl.encode)
+    monkeypatch.setattr(_items, "encode", impl.encode)
     item = {"data": Text("d"), "event": Colour.RED, "id": Text("1"), "retry": Sneaky(5)}
-    assert _server.to_bytes(item) == b"event: red\nid: 1\nretry: 5\ndata: d\n\n"
-    assert _server.to_bytes(Text("plain")) == b"data: plain\n\n"
+    assert _items.to_bytes(item) == b"event: red\nid: 1\nretry: 5\ndata: d\n\n"
+    assert _items.to_bytes(Text("plain")) == b"data: plain\n\n"

@@ -27,16 +27,16 @@ from typing import IO, Any, BinaryIO
 from ssecodec import (
     DEFAULT_MAX_EVENT_SIZE,
     DEFAULT_MAX_LINE_SIZE,
-    Decoder,
     Event,
     LimitExceeded,
     __version__,
     encode,
+    iter_events,
 )
+from ssecodec._items import encode_fields
 from ssecodec._numbers import int_repr
 
 _READ_SIZE = 64 * 1024
-_FIELDS = ("data", "event", "id", "retry", "comment")
 
 
 class _UsageError(Exception):
@@ -53,14 +53,6 @@ def _event_json(event: Event) -> bytes:
                       ensure_ascii=False)
     retry = "null" if event.retry is None else int_repr(event.retry)
     return f'{head[:-1]}, "retry": {retry}}}\n'.encode()
-
-
-def _write_events(out: BinaryIO, events: list[Event]) -> None:
-    """Write each event as a JSON line and flush, so readers see events as they decode."""
-    for event in events:
-        out.write(_event_json(event))
-    if events:
-        out.flush()
 
 
 def _limit(text: str) -> int | None:
@@ -81,10 +73,12 @@ def _open_input(path: str) -> BinaryIO:
     return open(path, "rb")
 
 
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
-    """What is available, as it arrives (``read1``), so live pipes are decoded live."""
+def _chunks(stream: BinaryIO, out: BinaryIO) -> Iterator[bytes]:
+    """What is available, as it arrives (``read1``), so live pipes are decoded live; before
+    each read, ``out`` is flushed, so readers see the events as they decode."""
     read = getattr(stream, "read1", stream.read)
     while True:
+        out.flush()
         chunk = read(_READ_SIZE)
         if not chunk:
             return
@@ -92,18 +86,19 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
 
 
 def _decode(args: argparse.Namespace, out: BinaryIO) -> int:
-    decoder = Decoder(max_line_size=args.max_line_size, max_event_size=args.max_event_size)
     stream = _open_input(args.file)
     try:
-        for chunk in _chunks(stream):
-            try:
-                events = decoder.feed(chunk)
-            except LimitExceeded as exc:
-                _write_events(out, exc.events)  # the events before the failure come first
-                print(f"ssecodec decode: {exc}", file=sys.stderr)
-                return 1
-            _write_events(out, events)
-        decoder.close()
+        events = iter_events(
+            _chunks(stream, out),
+            max_line_size=args.max_line_size,
+            max_event_size=args.max_event_size,
+        )
+        for event in events:
+            out.write(_event_json(event))
+    except LimitExceeded as exc:  # after the events before it
+        out.flush()
+        print(f"ssecodec decode: {exc}", file=sys.stderr)
+        return 1
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -115,19 +110,7 @@ def _encode_line(obj: Any) -> bytes:
         return encode(obj)
     if not isinstance(obj, dict):
         raise _UsageError(f"expected a JSON object or string, got {type(obj).__name__}")
-    unknown = set(obj) - set(_FIELDS)
-    if unknown:
-        raise _UsageError(f"unknown field(s) {sorted(unknown)}; expected some of {_FIELDS}")
-    data = obj.get("data")
-    if data is not None and not isinstance(data, str):
-        data = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return encode(
-        data,
-        event=obj.get("event"),
-        id=obj.get("id"),
-        retry=obj.get("retry"),
-        comment=obj.get("comment"),
-    )
+    return encode_fields(obj)
 
 
 def _encode(args: argparse.Namespace, out: BinaryIO) -> int:

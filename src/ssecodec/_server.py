@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import threading
 import types
@@ -39,7 +38,9 @@ from collections.abc import (
 )
 from typing import Any, Final
 
-from ssecodec import Event, SendTimeout, SSEError, encode, encode_comment
+from ssecodec import Event, SendTimeout, SSEError, encode_comment
+
+from ._items import to_bytes
 
 __all__ = [
     "DEFAULT_BUFFER_SIZE",
@@ -72,46 +73,6 @@ DEFAULT_BUFFER_SIZE: Final = 64 * 1024
 """Bytes a producer may run ahead of the socket (``buffer_size``); caps one coalesced write."""
 _CLEANUP_TIMEOUT: Final = 5.0  # how long to wait for a cancelled producer's cleanup
 _TIMER_SLACK: Final = 0.001  # a timer firing this early counts as on time
-_FIELDS: Final = frozenset({"data", "event", "id", "retry", "comment"})
-
-
-def to_bytes(item: object) -> bytes:
-    """Encode one producer item (see :data:`Item`) to the bytes sent on the wire.
-
-    Raises:
-        TypeError: the item is of another type, or a mapping has an unknown key.
-        ValueError: a field is invalid (see :func:`ssecodec.encode`).
-    """
-    if isinstance(item, Event):
-        return item.encode()
-    if isinstance(item, bytes):
-        return item
-    if isinstance(item, (bytearray, memoryview)):
-        return bytes(item)
-    if isinstance(item, str):
-        return encode(item)
-    if isinstance(item, Mapping):
-        unknown = set(item) - _FIELDS
-        if unknown:
-            raise TypeError(
-                f"unknown SSE field(s) {sorted(map(str, unknown))}; "
-                f"expected some of {sorted(_FIELDS)}"
-            )
-        data = item.get("data")
-        if data is not None and not isinstance(data, (str, bytes, bytearray, memoryview)):
-            data = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        elif isinstance(data, (bytearray, memoryview)):
-            data = bytes(data)
-        return encode(
-            data,
-            event=item.get("event"),
-            id=item.get("id"),
-            retry=item.get("retry"),
-            comment=item.get("comment"),
-        )
-    raise TypeError(
-        "an event stream yields Event, dict, str or bytes, not " + type(item).__name__
-    )
 
 
 def _check_seconds(name: str, value: object, *, allow_none: bool) -> float | None:
