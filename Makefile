@@ -11,6 +11,7 @@ help:
 	@echo "make test       install Chromium and redis-server if missing, build the Cython twin, run the tests on both twins"
 	@echo "make bench      run the benchmark comparison against the peers (ARGS=--quick for a short run)"
 	@echo "make bench-hub  fan-out: ssecodec.hub against sse-starlette + queues and broadcaster (ARGS=--quick)"
+	@echo "make bench-servers  server CPU per event: the Starlette and aiohttp responses against sse-starlette and aiohttp-sse (ARGS=--quick)"
 	@echo "make fuzz-diff  long differential (C vs Python) hypothesis run"
 	@echo "make lint       ruff, cython-lint, workflow schema check"
 	@echo "make typecheck  mypy --strict (src, tests) + stubtest of the compiled twin's .pyi"
@@ -123,6 +124,12 @@ bench: $(BENCH_VENV)/.ssecodec
 bench-hub: $(BENCH_VENV)/.ssecodec
 	$(SYSTEM_DEPS) redis-server
 	$(BENCH_PY) benchmarks/hub.py $(ARGS)
+
+# Server responses (benchmarks/README.md): server-process CPU per event delivered, uvicorn and
+# aiohttp.web on loopback, 1,000 trickling streams, one-at-a-time and burst; about 6 minutes.
+.PHONY: bench-servers
+bench-servers: $(BENCH_VENV)/.ssecodec
+	$(BENCH_PY) benchmarks/servers.py $(ARGS)
 
 bench-pytest: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) -m pytest benchmarks/test_bench_codec.py -p no:cacheprovider --benchmark-columns=min,median,iqr,ops,rounds --benchmark-sort=name $(ARGS)
