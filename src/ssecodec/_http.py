@@ -1,13 +1,19 @@
-"""Response checks shared by the client integrations."""
+"""Response checks shared by the client integrations, and the base of their errors."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+from ._errors import SSEError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 EVENT_STREAM: Final = "text/event-stream"
 BODY_PREVIEW: Final = 512
 """How many bytes of an unexpected response body an error message shows."""
+NOT_EVENT_STREAM: Final = "Expected response header Content-Type to be 'text/event-stream'"
 
 # The code point classes of the Fetch and MIME Sniffing standards.
 _HTTP_WHITESPACE: Final = "\t\n\r "
@@ -205,14 +211,47 @@ def describe_response(
     )
 
 
-def wrong_content_type(
-    status: int, reason: str | None, content_type: str | None, body: bytes
-) -> str:
-    """The error message for a response that is not an event stream."""
-    return describe_response(
-        status,
-        reason,
-        content_type,
-        body,
-        "Expected response header Content-Type to be 'text/event-stream'",
-    )
+class ResponseError(SSEError):
+    """Base of the client integrations' errors about a response that is not the event stream
+    asked for: each also derives from its framework's error class, which gets the keyword
+    arguments not named here (``request=`` for httpx, ``response=`` for requests).
+
+    Attributes:
+        status_code: the HTTP status, or ``None`` when no response was received.
+        content_type: the response's ``Content-Type``, or ``None``.
+        body: the first bytes of the response body (up to 512), or ``b""``.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status_code: int | None = None,
+        content_type: str | None = None,
+        body: bytes = b"",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.status_code = status_code
+        self.content_type = content_type
+        self.body = body
+
+    @classmethod
+    def for_response(
+        cls,
+        status_code: int,
+        reason: str | None,
+        content_type: str | None,
+        body: bytes,
+        problem: str = NOT_EVENT_STREAM,
+        **kwargs: Any,
+    ) -> Self:
+        """The error for a response: the message names ``problem`` (by default, that the
+        ``Content-Type`` is not ``text/event-stream``), the status and the start of the body."""
+        return cls(
+            describe_response(status_code, reason, content_type, body, problem),
+            status_code=status_code,
+            content_type=content_type,
+            body=body,
+            **kwargs,
+        )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import pickle
 import traceback
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,38 @@ def test_send_timeout_is_one_class_wherever_it_is_imported() -> None:
         "ssecodec.SendTimeout: sending to the client took over 30 s\n"
     ]
     assert type(pickle.loads(pickle.dumps(exc))) is ssecodec.SendTimeout
+
+
+def test_response_errors_take_their_attributes_as_keywords() -> None:
+    import aiohttp
+    import httpx
+    import requests
+
+    import ssecodec
+    import ssecodec.aiohttp
+    import ssecodec.client
+    import ssecodec.httpx
+    import ssecodec.requests
+
+    fields: dict[str, Any] = {"status_code": 502, "content_type": "text/html", "body": b"<p>"}
+    request = httpx.Request("GET", "http://example.org/")
+    response = requests.Response()
+    errors = [
+        (ssecodec.httpx.SSEError("bad", request=request, **fields), httpx.TransportError),
+        (ssecodec.requests.SSEError("bad", response=response, **fields), requests.RequestException),
+        (ssecodec.aiohttp.SSEError("bad", **fields), aiohttp.ClientError),
+        (ssecodec.client.EventSourceError("bad", **fields), ssecodec.SSEError),
+    ]
+    for exc, framework_error in errors:
+        assert isinstance(exc, (ssecodec.SSEError, framework_error))
+        assert str(exc) == "bad"
+        assert (exc.status_code, exc.content_type, exc.body) == (502, "text/html", b"<p>")
+        copied = pickle.loads(pickle.dumps(exc))
+        assert (type(copied), copied.status_code, copied.body) == (type(exc), 502, b"<p>")
+    assert errors[0][0].request is request  # type: ignore[attr-defined]
+    assert errors[1][0].response is response  # type: ignore[attr-defined]
+    aiohttp_error = errors[2][0]
+    assert isinstance(aiohttp_error, ssecodec.aiohttp.SSEError)
+    assert aiohttp_error.status == 502  # aiohttp's name
+    aiohttp_error.status = 503
+    assert aiohttp_error.status_code == 503
