@@ -10,6 +10,8 @@ from ._errors import SSEError
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from ssecodec import Decoder
+
 EVENT_STREAM: Final = "text/event-stream"
 BODY_PREVIEW: Final = 512
 """How many bytes of an unexpected response body an error message shows."""
@@ -209,6 +211,23 @@ def describe_response(
         f"{problem}: got {status_text}, Content-Type {content_type!r}, "
         f"body starts {preview!r}{more}"
     )
+
+
+class DecoderState:
+    """What the client helpers' ``EventSource`` objects tell of the stream read so far: the
+    state of the decoder that their iterator feeds (``_decoder``, set when iterating starts)."""
+
+    _decoder: Decoder | None = None
+
+    @property
+    def last_event_id(self) -> str:
+        """The last event ID read so far (``""`` if none); send it as ``Last-Event-ID``."""
+        return "" if self._decoder is None else self._decoder.last_event_id
+
+    @property
+    def retry(self) -> int | None:
+        """The latest ``retry`` value (ms) the server sent, or ``None``."""
+        return None if self._decoder is None else self._decoder.retry
 
 
 class ResponseError(SSEError):

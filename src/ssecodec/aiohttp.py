@@ -35,7 +35,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from ._deps import require
-from ._http import BODY_PREVIEW, ResponseError, is_event_stream
+from ._http import BODY_PREVIEW, DecoderState, ResponseError, is_event_stream
 from ._server import (
     DEFAULT_BUFFER_SIZE,
     DEFAULT_PING,
@@ -265,32 +265,22 @@ async def _refused(
     yield  # an async generator, like the core's aiter_events
 
 
-class EventSource:
+class EventSource(DecoderState):
     """An event stream read from an ``aiohttp.ClientResponse``.
 
     Like ``httpx_sse.EventSource``, for aiohttp: :meth:`aiter_sse` checks the content type
     (raising :class:`SSEError` that shows the status and the start of the body) and yields
-    :class:`~ssecodec.Event` objects. The ``response`` is left for the caller to close.
+    :class:`~ssecodec.Event` objects; ``last_event_id`` and ``retry`` tell what the stream
+    gave so far. The ``response`` is left for the caller to close.
     """
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
-        self._decoder: Decoder | None = None
 
     @property
     def response(self) -> aiohttp.ClientResponse:
         """The underlying response."""
         return self._response
-
-    @property
-    def last_event_id(self) -> str:
-        """The last event ID read so far (``""`` if none)."""
-        return "" if self._decoder is None else self._decoder.last_event_id
-
-    @property
-    def retry(self) -> int | None:
-        """The latest ``retry`` value (ms) the server sent, or ``None``."""
-        return None if self._decoder is None else self._decoder.retry
 
     def aiter_sse(self, **decoder_options: Any) -> AsyncIterator[Event]:
         """Yield the stream's events as they arrive; ``decoder_options`` go to ``Decoder``.

@@ -32,7 +32,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ._deps import require
-from ._http import BODY_PREVIEW, ResponseError, is_event_stream
+from ._http import BODY_PREVIEW, DecoderState, ResponseError, is_event_stream
 
 require("httpx", "httpx")
 
@@ -329,31 +329,22 @@ async def _aread_preview(response: httpx.Response) -> bytes:
     return _decoded(response, b"".join(head))
 
 
-class EventSource:
+class EventSource(DecoderState):
     """Helper for reading an SSE response (httpx-sse's ``EventSource``).
 
     Args:
         response: a streaming ``httpx.Response`` (from ``client.stream(...)``).
+
+    ``last_event_id`` and ``retry`` tell what the stream gave so far.
     """
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        self._decoder: Decoder | None = None
 
     @property
     def response(self) -> httpx.Response:
         """The underlying ``httpx.Response`` (check its status before iterating, say)."""
         return self._response
-
-    @property
-    def last_event_id(self) -> str:
-        """The last event ID read so far (``""`` if none); send it as ``Last-Event-ID``."""
-        return "" if self._decoder is None else self._decoder.last_event_id
-
-    @property
-    def retry(self) -> int | None:
-        """The latest ``retry`` value (ms) the server sent, or ``None``."""
-        return None if self._decoder is None else self._decoder.retry
 
     def _check(self) -> None:
         if not is_event_stream(self._response.headers.get_list("content-type")):
