@@ -84,12 +84,17 @@ class Channel:
         if self.total - self.base_bytes > self.sweep_at:
             self.sweep()
         waiting = self.waiting
-        if waiting:
+        if waiting:  # hand the event itself to the readers that wait: no further step
             self.waiting = []
             for sub in waiting:
                 waiter = sub._waiter
                 if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
+                    data = sub._take(self)
+                    if data:
+                        sub._waiter = None
+                        waiter.set_result(data)
+                    else:  # a duplicate of what the history gave: wait on
+                        self.waiting.append(sub)
 
     def sweep(self) -> None:
         """Close the subscriptions more than ``max_lag`` bytes behind; trim the log."""
@@ -182,7 +187,7 @@ class Subscription:
         self._replay: AsyncIterator[Page] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._floor: Any = None  # live events at or before this mark were replayed
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[bytes] | None = None
         self._started = False
         self._closed = False
         self.cursor = 0
@@ -206,7 +211,12 @@ class Subscription:
     async def _start(self) -> None:
         self._started = True
         self._loop = asyncio.get_running_loop()
-        channel = self._channel = await self._hub._join(self._name)
+        self._hub._subscriptions.add(self)
+        try:
+            channel = self._channel = await self._hub._join(self._name)
+        except StopAsyncIteration:  # the hub is closed
+            self.close()
+            raise
         if self._closed:  # closed while joining
             self._hub._leave(channel, self)
             return
@@ -230,7 +240,25 @@ class Subscription:
         self._floor = page[-1][0]
         return b"".join([data for _, data in page])
 
-    async def __anext__(self) -> bytes:
+    def __anext__(self) -> Awaitable[bytes]:
+        """The next bytes to send; raises StopAsyncIteration once the subscription ended."""
+        channel = self._channel
+        if channel is None or self._replay is not None or self._head or self._closed:
+            return self._anext()
+        # Live: a future, done at once if something is pending, else resolved by the channel
+        # with the event itself (no coroutine, no second wake-up).
+        assert self._loop is not None
+        future = self._loop.create_future()
+        if self.cursor < channel.end:
+            data = self._take(channel)
+            if data:
+                future.set_result(data)
+                return future
+        self._waiter = future
+        channel.waiting.append(self)
+        return future
+
+    async def _anext(self) -> bytes:
         if not self._started:
             await self._start()
         if self._replay is not None and not self._closed:
@@ -239,22 +267,9 @@ class Subscription:
                 return self._with_head(data)
         if self._head:
             return self._with_head(b"")
-        channel = self._channel
-        while not self._closed:
-            assert channel is not None
-            if self.cursor < channel.end:
-                data = self._take(channel)
-                if data:
-                    return data
-                continue
-            assert self._loop is not None
-            waiter = self._waiter = self._loop.create_future()
-            channel.waiting.append(self)
-            try:
-                await waiter
-            finally:
-                self._waiter = None
-        raise StopAsyncIteration
+        if self._closed:
+            raise StopAsyncIteration
+        return await self.__anext__()
 
     def _with_head(self, data: bytes) -> bytes:
         head, self._head = self._head, []
@@ -304,9 +319,9 @@ class Subscription:
         if self._closed:
             return
         self._closed = True
-        waiter = self._waiter
+        waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+            waiter.set_exception(StopAsyncIteration())
         if self._channel is not None:
             self._hub._leave(self._channel, self)
         self._hub._forget(self)

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import threading
-import weakref
 from collections import deque
 from collections.abc import Mapping
 from typing import Any, Final
@@ -77,7 +76,7 @@ class Hub:
         self._max_lag = max_lag
         self._retry_line = b"" if retry is None else encode(None, retry=retry)
         self._channels: dict[str, Channel] = {}
-        self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
+        self._subscriptions: set[Subscription] = set()  # the started ones
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._outbox: deque[tuple[str, bytes, Any]] = deque()
@@ -136,9 +135,7 @@ class Hub:
         ``anext()``; a server response does that when it starts sending.
         """
         head = [self._retry_line] if self._retry_line else []
-        sub = Subscription(self, _check_channel(channel), last_event_id or None, head)
-        self._subscriptions.add(sub)
-        return sub
+        return Subscription(self, _check_channel(channel), last_event_id or None, head)
 
     def response(
         self,
@@ -192,6 +189,8 @@ class Hub:
 
     async def _join(self, name: str) -> Channel:
         """The local channel ``name``, its broker feed running."""
+        if self._closed:
+            raise StopAsyncIteration
         self._bind()
         channel = self._channels.get(name)
         if channel is None:
