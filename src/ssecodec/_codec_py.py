@@ -2,8 +2,9 @@
 
 A direct transcription of the WHATWG "Parsing an event stream" and "Interpreting an event
 stream" algorithms (rules R1-R24 of ``docs/spec.md`` are cited inline). It is the oracle
-that the Cython twin (``_codec_c.pyx``) is differentially tested against, so clarity beats
-speed here.
+that the Cython twin (``_codec_c.pyx``) is differentially tested against, so clarity comes
+first. It is also what runs where no wheel applies (PyPy, WebAssembly, a new CPython), so the
+decoder's one hot loop, ``Decoder._process_lines``, keeps the rules in order but inline.
 
 Bytes are split into lines *before* decoding: CR, LF and ``:`` are ASCII and never occur inside a
 multi-byte UTF-8 sequence, so decoding each slice with ``"replace"`` gives exactly the characters
