@@ -527,17 +527,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 repeat = max(decode[i]["rows"][k]["repeat"] for i in members)
                 for i, seconds in zip(members, timed_calls(calls, repeat), strict=True):
                     decode[i]["rows"][k]["times_s"].append(seconds)
-        # The lead twin against the baseline, call by call in turn: the ratio the targets
-        # are judged by, steadier than the ratio of two medians taken seconds apart.
+        # Each twin against the baseline, call by call in turn: the ratio the targets are
+        # judged by (the lead twin's), steadier than the ratio of two medians taken seconds
+        # apart. The pure-Python twin's is what users without a wheel get.
+        leads = list(dict.fromkeys([lead_key, REFERENCE]))
         for corpus, entry in zip(dcorpora, decode, strict=True):
             progress.step(f"decode round {rnd + 1}/{args.rounds}", f"{corpus.name} paired", n=0)
             take = "run" if corpus.mode == "collect" else "consume"
             calls = {
                 peer.key: partial(getattr(peer, take), corpus.chunks)
                 for peer in decoders
-                if peer.key in (lead_key, BASELINE)
+                if peer.key in (*leads, BASELINE)
             }
-            add_paired_samples(entry["rows"], calls, [lead_key], BASELINE, args.min_time)
+            add_paired_samples(entry["rows"], calls, leads, BASELINE, args.min_time)
 
     for entry in decode:
         for row in entry["rows"]:
