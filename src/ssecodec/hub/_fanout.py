@@ -39,6 +39,7 @@ class Channel:
         "joined",
         "joined_at",
         "log",
+        "loop",
         "marks",
         "max_lag",
         "name",
@@ -49,10 +50,13 @@ class Channel:
         "sweep_at",
         "total",
         "waiting",
+        "wake_scheduled",
     )
 
-    def __init__(self, name: str, max_lag: int) -> None:
+    def __init__(self, name: str, max_lag: int, loop: asyncio.AbstractEventLoop) -> None:
         self.name = name
+        self.loop = loop
+        self.wake_scheduled = False
         self.max_lag = max_lag
         self.subscribers: set[Subscription] = set()
         self.waiting: list[Subscription] = []  # subscriptions whose reader sleeps
@@ -83,8 +87,17 @@ class Channel:
         self.total += len(data)
         if self.total - self.base_bytes > self.sweep_at:
             self.sweep()
+        if self.waiting and not self.wake_scheduled:
+            # Wake the waiting readers once the publisher's current step is over, so that a
+            # burst published in one go reaches each of them in one piece (one write).
+            self.wake_scheduled = True
+            self.loop.call_soon(self.wake)
+
+    def wake(self) -> None:
+        """Hand the waiting readers what is pending: no further step of theirs is needed."""
+        self.wake_scheduled = False
         waiting = self.waiting
-        if waiting:  # hand the event itself to the readers that wait: no further step
+        if waiting:
             self.waiting = []
             for sub in waiting:
                 waiter = sub._waiter

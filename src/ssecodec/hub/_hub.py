@@ -191,10 +191,10 @@ class Hub:
         """The local channel ``name``, its broker feed running."""
         if self._closed:
             raise StopAsyncIteration
-        self._bind()
+        loop = self._bind()
         channel = self._channels.get(name)
         if channel is None:
-            channel = self._channels[name] = Channel(name, self._max_lag)
+            channel = self._channels[name] = Channel(name, self._max_lag, loop)
         self._flush()  # events handed over by other threads come before the new subscriber
         await self._broker.open(channel)
         return channel
