@@ -5,11 +5,13 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 ARGS ?=
 
-.PHONY: help venv build test test-py fuzz-diff bench bench-pytest lint typecheck wheel sdist-check clean
+.PHONY: help venv build system-deps test test-py fuzz-diff bench bench-pytest lint typecheck wheel sdist-check clean
 
 help:
-	@echo "make test       build the Cython twin and run the tests on both twins"
+	@echo "make test       install Chromium and redis-server if missing, build the Cython twin, run the tests on both twins"
 	@echo "make bench      run the benchmark comparison against the peers (ARGS=--quick for a short run)"
+	@echo "make bench-hub  fan-out: ssecodec.hub against sse-starlette + queues and broadcaster (ARGS=--quick)"
+	@echo "make bench-servers  server CPU per event: the Starlette and aiohttp responses against sse-starlette and aiohttp-sse (ARGS=--quick)"
 	@echo "make fuzz-diff  long differential (C vs Python) hypothesis run"
 	@echo "make lint       ruff, cython-lint, workflow schema check"
 	@echo "make typecheck  mypy --strict (src, tests) + stubtest of the compiled twin's .pyi"
@@ -28,10 +30,24 @@ build: venv
 	$(PIP) install -q --no-build-isolation --no-deps -e .
 	$(PY) -c "import ssecodec; print('ssecodec', ssecodec.__version__, 'implementation:', ssecodec.IMPLEMENTATION)"
 
-test: build
+# System programs: tools/system_deps.sh installs the missing ones with apt-get when it can (as
+# root or with passwordless sudo), and otherwise stops with one line naming the command to run.
+SYSTEM_DEPS = @bash tools/system_deps.sh "make $(or $(MAKECMDGOALS),$@)"
+# The integration tests drive Chromium (the browser test) and redis-server. They are not
+# checked when ARGS leaves tests/integration out (--ignore=tests/integration, or test paths
+# outside it); TEST_SYSTEM_DEPS= skips the check.
+CHROMIUM = chromium:chromium,chromium-browser,google-chrome
+TEST_PATHS = $(filter-out tests tests/,$(filter tests/%,$(ARGS)))
+RUNS_INTEGRATION = $(if $(findstring --ignore=tests/integration,$(ARGS)),,$(if $(TEST_PATHS),$(findstring tests/integration,$(TEST_PATHS)),yes))
+TEST_SYSTEM_DEPS ?= $(if $(RUNS_INTEGRATION),$(CHROMIUM) redis-server)
+
+system-deps:
+	$(SYSTEM_DEPS) $(TEST_SYSTEM_DEPS)
+
+test: system-deps build
 	$(PY) -m pytest $(ARGS)
 
-test-py: build
+test-py: system-deps build
 	SSECODEC_NO_EXTENSIONS=1 $(PY) -m pytest --no-c-extensions $(ARGS)
 
 fuzz-diff: build
@@ -94,13 +110,26 @@ $(BENCH_VENV)/.installed: requirements/bench.txt
 	$(BENCH_PY) -m pip install -q -r requirements/bench.txt
 	touch $@
 
-$(BENCH_VENV)/.ssecodec: $(BENCH_VENV)/.installed setup.py pyproject.toml $(wildcard src/ssecodec/*.py src/ssecodec/*.pyx src/ssecodec/*.pxd src/ssecodec/*.pyi)
+$(BENCH_VENV)/.ssecodec: $(BENCH_VENV)/.installed setup.py pyproject.toml $(wildcard src/ssecodec/*.py src/ssecodec/hub/*.py src/ssecodec/*.pyx src/ssecodec/*.pxd src/ssecodec/*.pyi)
 	$(BENCH_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
 	$(BENCH_PY) -c "import ssecodec; print('ssecodec', ssecodec.__version__, 'implementation:', ssecodec.IMPLEMENTATION)"
 	touch $@
 
 bench: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) benchmarks/compare.py $(ARGS)
+
+# Fan-out (docs/hub.md): server CPU per delivered event for 100, 1,000 and 10,000 subscribers on
+# loopback connections (burst and steady), RSS of 10,000 idle subscribers, Redis latency.
+.PHONY: bench-hub
+bench-hub: $(BENCH_VENV)/.ssecodec
+	$(SYSTEM_DEPS) redis-server
+	$(BENCH_PY) benchmarks/hub.py $(ARGS)
+
+# Server responses (benchmarks/README.md): server-process CPU per event delivered, uvicorn and
+# aiohttp.web on loopback, 1,000 trickling streams, one-at-a-time and burst; about 6 minutes.
+.PHONY: bench-servers
+bench-servers: $(BENCH_VENV)/.ssecodec
+	$(BENCH_PY) benchmarks/servers.py $(ARGS)
 
 bench-pytest: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) -m pytest benchmarks/test_bench_codec.py -p no:cacheprovider --benchmark-columns=min,median,iqr,ops,rounds --benchmark-sort=name $(ARGS)
@@ -121,7 +150,7 @@ $(ATHERIS): $(VENV)/.installed
 # Build the Cython twin with clang and libFuzzer coverage into a copy of the package (the
 # in-place build in src/ is left alone): ASan+UBSan into fuzz/build/, UBSan only (fast, for
 # long fuzzing runs) into fuzz/build-fast/.
-CLANG_CHECK = @command -v clang >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang)
+CLANG_CHECK = $(SYSTEM_DEPS) clang
 asan-build: build $(ATHERIS)
 	$(CLANG_CHECK)
 	MODE=asan PY=$(PY) fuzz/build_asan.sh
@@ -151,7 +180,7 @@ asan: asan-build
 # valgrind memcheck on a subset of the tests (PYTHONMALLOC=malloc, so memcheck sees every
 # allocation); fails on any error with a frame in _codec_c (CPython itself reports a few).
 valgrind: build
-	@command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind)
+	$(SYSTEM_DEPS) valgrind
 	HYPOTHESIS_PROFILE=ci SSECODEC_DIFF_EXAMPLES=$${SSECODEC_DIFF_EXAMPLES:-200} \
 		$(PY) fuzz/valgrind_check.py $(VALGRIND_TESTS) $(ARGS)
 

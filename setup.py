@@ -81,6 +81,8 @@ elif os.path.exists(PYX):
         Extension(
             "ssecodec._codec_c",
             [PYX],
+            include_dirs=["src/ssecodec"],  # _scan.h, which the .pyx includes
+            depends=["src/ssecodec/_scan.h"],  # rebuild when it changes
             define_macros=[("CYTHON_CCOMPLEX", "0")],
             optional=not REQUIRED,
         )

@@ -343,8 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                              args.min_time, progress)
     lead = "ssecodec-c" if any(p.key == "ssecodec-c" for p in decoders) else REFERENCE
     groups = same_bytes(dcorpora)
+    # The pure-Python twin is paired too: it is what users without a wheel get.
     timed_rounds("decode", decode, groups, dcalls, [p.key for p in decoders],
-                 ([lead], BASELINE), args, progress)
+                 (list(dict.fromkeys([lead, REFERENCE])), BASELINE), args, progress)
     finish(decode)
     phase("decode")
     timed_rounds("encode", encode, [[i] for i in range(len(encode))], ecalls,

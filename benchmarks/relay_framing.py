@@ -60,7 +60,7 @@ def main() -> None:
             def frame(keep: bool, chunks: list[bytes] = chunks) -> None:
                 framer = Framer(keep_comments=keep)
                 for chunk in chunks:
-                    framer.feed(chunk)
+                    framer.feed_split(chunk)  # what the relay calls
 
             def decode(chunks: list[bytes] = chunks) -> None:
                 decoder = Decoder()

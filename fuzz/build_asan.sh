@@ -27,5 +27,7 @@ cp src/ssecodec/*.py src/ssecodec/*.pyi src/ssecodec/py.typed "$OUT/ssecodec/"
 "$PY" -m cython -3 --fast-fail --line-directives -o "$OUT/_codec_c.c" src/ssecodec/_codec_c.pyx
 INC=$("$PY" -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 SUFFIX=$("$PY" -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
-"$CC" -shared -fPIC "${FLAGS[@]}" -I"$INC" "$OUT/_codec_c.c" -o "$OUT/ssecodec/_codec_c$SUFFIX"
+# -Isrc/ssecodec: the generated C, written to $OUT, includes src/ssecodec/_scan.h.
+"$CC" -shared -fPIC "${FLAGS[@]}" -I"$INC" -Isrc/ssecodec "$OUT/_codec_c.c" \
+    -o "$OUT/ssecodec/_codec_c$SUFFIX"
 echo "built $OUT/ssecodec/_codec_c$SUFFIX ($MODE)"

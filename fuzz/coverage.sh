@@ -14,7 +14,7 @@ cp src/ssecodec/*.py "$OUT/ssecodec/"
 INC=$("$PY" -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 SO="$OUT/ssecodec/_codec_c$("$PY" -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")"
 clang -shared -fPIC -O0 -fprofile-instr-generate -fcoverage-mapping -DCYTHON_CCOMPLEX=0 \
-    -I"$INC" "$OUT/_codec_c.c" -o "$SO"
+    -I"$INC" -Isrc/ssecodec "$OUT/_codec_c.c" -o "$SO"
 LLVM_PROFILE_FILE="$PWD/$OUT/replay.profraw" PYTHONPATH="$PWD/$OUT" SSECODEC_FUZZ_INSTRUMENT_PY=0 \
     "$PY" -m coverage run --data-file="$OUT/.coverage" --include="*/_codec_py.py,*/_numbers.py" \
     fuzz/replay.py "${@:-fuzz/corpus}"

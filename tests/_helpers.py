@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import ModuleType
 from typing import Any
+
+from ssecodec._errors import LimitExceeded
 
 
 def chunkings(stream: bytes) -> Iterator[tuple[str, list[bytes]]]:
@@ -25,6 +27,31 @@ def decode(
         events.extend(decoder.feed(chunk))
     events.extend(decoder.close())
     return events, decoder.last_event_id, decoder.retry
+
+
+def split_at(stream: bytes, cuts: Sequence[int]) -> list[bytes]:
+    """``stream`` cut at each of ``cuts`` (positions, in any order; a repeated one counts once)."""
+    points = sorted(set(cuts))
+    return [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+
+
+def feed_all(
+    decoder: Any, chunks: Iterable[bytes | bytearray | memoryview], *, close: bool = True
+) -> tuple[list[Any], list[LimitExceeded]]:
+    """Feed every chunk to ``decoder``, then close it unless ``close`` is false; return the
+    events (those feed returned and those a LimitExceeded carried) and the LimitExceeded
+    errors, in order."""
+    events: list[Any] = []
+    errors: list[LimitExceeded] = []
+    for chunk in chunks:
+        try:
+            events.extend(decoder.feed(chunk))
+        except LimitExceeded as exc:
+            errors.append(exc)
+            events.extend(exc.events)
+    if close:
+        events.extend(decoder.close())
+    return events, errors
 
 
 def as_tuples(events: Sequence[Any]) -> list[tuple[str, str, str | None, int | None]]:

@@ -7,8 +7,10 @@ Needs the compiled twin (the ``c_impl`` fixture). The number of examples per tes
 
 from __future__ import annotations
 
+import enum
 import itertools
 import os
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -16,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _helpers import as_tuples
+from _strategies import value
 from ssecodec._errors import LimitExceeded
 from ssecodec._numbers import MAX_RETRY_DIGITS
 
@@ -67,45 +70,6 @@ def run_decoder(impl: ModuleType, chunks: list[Any], options: dict[str, Any]) ->
 # --- inputs -----------------------------------------------------------------------------------
 
 NAMES = [b"data", b"data", b"event", b"id", b"retry", b"Data", b" data", b"data ", b"x", b"\x00"]
-PIECES = [
-    b"",
-    b"x",
-    b"\x00",
-    b" ",
-    b"  ",
-    b":",
-    b"\t",
-    b"\xef\xbb\xbf",
-    b"\xef\xbb",
-    b"\xef",
-    b"\xc3\xa9",
-    b"\xc3",
-    b"\xe2\x82\xac",
-    b"\xe2\x82",
-    b"\xf0\x9f\x98\x80",
-    b"\xf0\x9f\x98",
-    b"\xed\xa0\x80",
-    b"\xc0\xaf",
-    b"\xf4\x90\x80\x80",
-    b"\xff",
-    b"\x80",
-    b"\xe2\x80\xa8",
-    b"\xc2\x85",
-    b"\x85",
-    b"007",
-    b"-1",
-    b"1.5",
-    b"\xd9\xa1",
-    b"x" * 40,  # longer than the small limits
-    b"\xc3\xa9" * 20,
-]
-piece = st.one_of(
-    st.sampled_from(PIECES),
-    st.binary(max_size=8),
-    st.integers(0, 2**80).map(lambda n: str(n).encode()),
-    st.text(max_size=4).map(str.encode),
-)
-value = st.lists(piece, max_size=5).map(b"".join)
 long_retry = st.sampled_from(
     [
         b"retry: " + b"9" * 20,
@@ -124,7 +88,7 @@ huge_retry = st.one_of(
 
 
 @st.composite
-def field_line(draw: Any) -> bytes:
+def field_line(draw: st.DrawFn) -> bytes:
     name = draw(st.sampled_from(NAMES))
     sep = draw(st.sampled_from([b":", b": ", b": ", b":  ", b""]))
     return name + sep + draw(value) if sep else name
@@ -142,7 +106,7 @@ line = st.one_of(
 
 
 @st.composite
-def sse_streams(draw: Any) -> bytes:
+def sse_streams(draw: st.DrawFn) -> bytes:
     out = [
         draw(st.sampled_from([b"", b"", b"\xef\xbb\xbf", b"\xef\xbb\xbf\xef\xbb\xbf", b"\xef\xbb"]))
     ]
@@ -157,7 +121,7 @@ def sse_streams(draw: Any) -> bytes:
 
 streams = st.one_of(st.binary(max_size=300), sse_streams(), sse_streams())
 
-decoder_options = st.one_of(
+decoder_options: st.SearchStrategy[dict[str, Any]] = st.one_of(
     st.just({}),
     st.fixed_dictionaries(
         {},
@@ -180,11 +144,18 @@ def non_contiguous(chunk: bytes) -> memoryview:
     return memoryview(bytes(x for b in chunk for x in (b, 0x3F)))[::2]
 
 
-CONVERSIONS = [bytes, bytes, bytes, bytearray, memoryview, non_contiguous]
+CONVERSIONS: list[Callable[[bytes], Any]] = [
+    bytes,
+    bytes,
+    bytes,
+    bytearray,
+    memoryview,
+    non_contiguous,
+]
 
 
 @st.composite
-def chunkings(draw: Any, stream: bytes) -> list[Any]:
+def chunkings(draw: st.DrawFn, stream: bytes) -> list[Any]:
     if len(stream) <= 2000 and draw(st.integers(0, 4)) == 0:
         chunks = [stream[i : i + 1] for i in range(len(stream))]
     else:
@@ -204,7 +175,11 @@ def chunkings(draw: Any, stream: bytes) -> list[Any]:
 @EXAMPLES
 @given(stream=streams, options=decoder_options, data=st.data())
 def test_decoder_twins_agree(
-    c_impl: ModuleType, py_impl: ModuleType, stream: bytes, options: dict[str, Any], data: Any
+    c_impl: ModuleType,
+    py_impl: ModuleType,
+    stream: bytes,
+    options: dict[str, Any],
+    data: st.DataObject,
 ) -> None:
     chunks = data.draw(chunkings(stream))
     assert run_decoder(c_impl, chunks, options) == run_decoder(py_impl, chunks, options)
@@ -233,8 +208,8 @@ def test_decoder_twins_agree_on_long_lines(
         assert run_decoder(c_impl, chunks, options) == run_decoder(py_impl, chunks, options)
 
 
-# Long data lines (hundreds to thousands of bytes): a chunk end inside one makes the Cython
-# twin hold that chunk and decode the line from two pieces, or copy it, depending on sizes.
+# Long data lines (hundreds to thousands of bytes) cut by chunk ends, including socket-sized
+# reads: the unfinished line is carried over, possibly across several chunks.
 long_value = st.builds(
     lambda unit, size, end: (unit * size)[:size] + end,
     st.sampled_from([b"x", b"ab", b"\xc3\xa9", b"\xe2\x9c\x93", b"\xf0\x9f\x98\x80", b"a\xff"]),
@@ -251,7 +226,7 @@ long_line = st.one_of(
 
 
 @st.composite
-def long_line_streams(draw: Any) -> bytes:
+def long_line_streams(draw: st.DrawFn) -> bytes:
     lines = draw(st.lists(long_line, min_size=1, max_size=8))
     ends = [draw(st.sampled_from([b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n"])) for _ in lines]
     return b"".join(x + end for x, end in zip(lines, ends, strict=True))
@@ -266,14 +241,18 @@ def long_line_streams(draw: Any) -> bytes:
     data=st.data(),
 )
 def test_decoder_twins_agree_on_split_long_lines(
-    c_impl: ModuleType, py_impl: ModuleType, stream: bytes, options: dict[str, Any], data: Any
+    c_impl: ModuleType,
+    py_impl: ModuleType,
+    stream: bytes,
+    options: dict[str, Any],
+    data: st.DataObject,
 ) -> None:
     chunks = data.draw(st.one_of(chunkings(stream), read_sized_chunkings(stream)))
     assert run_decoder(c_impl, chunks, options) == run_decoder(py_impl, chunks, options)
 
 
 @st.composite
-def read_sized_chunkings(draw: Any, stream: bytes) -> list[Any]:
+def read_sized_chunkings(draw: st.DrawFn, stream: bytes) -> list[Any]:
     """The stream in reads of one size, as a socket delivers it, converted like chunkings()."""
     size = draw(st.one_of(st.integers(1, 4096), st.integers(600, 4096)))
     chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
@@ -293,7 +272,11 @@ def run_iter(impl: ModuleType, chunks: list[bytes], options: dict[str, Any]) -> 
 @EXAMPLES
 @given(stream=streams, options=decoder_options, data=st.data())
 def test_iter_events_twins_agree(
-    c_impl: ModuleType, py_impl: ModuleType, stream: bytes, options: dict[str, Any], data: Any
+    c_impl: ModuleType,
+    py_impl: ModuleType,
+    stream: bytes,
+    options: dict[str, Any],
+    data: st.DataObject,
 ) -> None:
     chunks = data.draw(chunkings(stream))
     assert run_iter(c_impl, chunks, options) == run_iter(py_impl, chunks, options)
@@ -320,12 +303,95 @@ any_text = st.lists(st.one_of(st.text(max_size=4), st.sampled_from(TEXT_PIECES))
     "".join
 )
 any_bytes = st.one_of(st.binary(max_size=10), any_text.map(lambda s: s.encode("utf-8", "replace")))
+
+
+# Subclasses and enums: both twins must take them by value (exact str / int), whatever they
+# override, and refuse objects that only claim to be str or int through __class__.
+class LyingStr(str):
+    def encode(self, *args: Any, **kwargs: Any) -> bytes:
+        return b"evil\n\ndata: injected"
+
+    def __str__(self) -> str:
+        return "evil\ndata: injected"
+
+    def __repr__(self) -> str:
+        return "LyingStr(...)"
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+
+class LyingInt(int):
+    def __str__(self) -> str:
+        return "5\n\ndata: injected"
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    def __index__(self) -> int:
+        return 99
+
+
+class LyingBytes(bytes):
+    def decode(self, *args: Any, **kwargs: Any) -> str:
+        return "evil\ndata: injected"
+
+
+class Colour(str, enum.Enum):  # what enum.StrEnum (3.11+) is made of
+    RED = "red"
+    MESSAGE = "message"
+    EMPTY = ""
+    BROKEN = "a\nb"
+    NUL = "a\x00b"
+    SURROGATE = "\ud800"
+
+
+class Speed(enum.IntEnum):
+    SLOW = 5000
+    ZERO = 0
+    BACK = -1
+
+
+class Flags(enum.IntFlag):
+    A = 1
+    B = 2
+
+
+class ImpostorStr:
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return str
+
+
+class ImpostorInt:
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return int
+
+
 other = st.sampled_from([0, 1.5, [], True, bytearray(b"x")])
-anything = st.one_of(st.none(), any_text, any_text, any_bytes, other)
+odd_text = st.one_of(
+    any_text.map(LyingStr),
+    st.sampled_from([*Colour, ImpostorStr(), ImpostorInt()]),
+    any_bytes.map(LyingBytes),
+)
+anything = st.one_of(st.none(), any_text, any_text, any_bytes, other, odd_text)
 any_retry = st.one_of(
     st.none(),
     st.integers(-(2**70), 2**70),
     st.sampled_from([-1, 0, 10**5000, -(10**5000), True, False, 1.0, "5"]),
+    st.integers(-(2**70), 2**70).map(LyingInt),
+    st.sampled_from(
+        [*Speed, Flags.A | Flags.B, LyingInt(10**5000), LyingInt(-(10**5000)), ImpostorInt()]
+    ),
     # At and over the cap: rare, since converting 100,000 digits is slow.
     st.one_of(st.sampled_from([10**MAX_RETRY_DIGITS - 1, 10**MAX_RETRY_DIGITS]), *[st.none()] * 9),
 )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pickle
 import subprocess
 import sys
+import traceback
+from types import ModuleType
 
 import pytest
 
 import ssecodec
-from ssecodec import _codec_py
 
 PUBLIC = {
     "DEFAULT_MAX_EVENT_SIZE",
@@ -20,6 +22,7 @@ PUBLIC = {
     "Event",
     "LimitExceeded",
     "SSEError",
+    "SendTimeout",
     "__version__",
     "aiter_events",
     "encode",
@@ -50,8 +53,46 @@ def test_public_names() -> None:
         assert getattr(ssecodec, name) is not None
 
 
-def test_twins_export_the_same_names(impl: object) -> None:
-    assert set(impl.__all__) == set(_codec_py.__all__)  # type: ignore[attr-defined]
+def test_twins_export_the_same_names(c_impl: ModuleType, py_impl: ModuleType) -> None:
+    """The compiled twin's names are the pure-Python twin's, and every name is defined."""
+    assert set(c_impl.__all__) == set(py_impl.__all__)
+    for name in py_impl.__all__:
+        assert hasattr(c_impl, name), name
+        assert hasattr(py_impl, name), name
+    assert c_impl.LimitExceeded is py_impl.LimitExceeded
+    assert c_impl.SSEError is py_impl.SSEError
+
+
+@pytest.mark.parametrize("name", ["SSEError", "LimitExceeded", "SendTimeout"])
+def test_errors_show_their_public_name(name: str) -> None:
+    """Tracebacks name an error as it is imported: ``ssecodec.LimitExceeded``, not the private
+    module that defines it."""
+    cls = getattr(ssecodec, name)
+    assert cls.__module__ == "ssecodec"
+    assert traceback.format_exception_only(cls("boom")) == [f"ssecodec.{name}: boom\n"]
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):  # pickle finds the class by that name
+        clone = pickle.loads(pickle.dumps(cls("boom"), protocol=protocol))
+        assert type(clone) is cls
+        assert str(clone) == "boom"
+
+
+def test_limit_exceeded_from_a_decoder_shows_and_pickles_by_its_public_name(
+    impl: ModuleType,
+) -> None:
+    with pytest.raises(ssecodec.LimitExceeded) as caught:
+        impl.Decoder(max_line_size=10).feed(b"data: a\n\ndata: toolong\n\ndata: b\n\n")
+    exc = caught.value
+    assert traceback.format_exception_only(exc) == [f"ssecodec.LimitExceeded: {exc}\n"]
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        clone = pickle.loads(pickle.dumps(exc, protocol=protocol))
+        assert type(clone) is ssecodec.LimitExceeded
+        assert (str(clone), clone.limit_name, clone.limit, clone.size) == (
+            str(exc),
+            "max_line_size",
+            10,
+            13,
+        )
+        assert [e.data for e in clone.events] == ["a", "b"]
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", " Yes "])

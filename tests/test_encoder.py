@@ -7,6 +7,7 @@ UTF-8 with LF line ends.
 
 from __future__ import annotations
 
+import enum
 from types import ModuleType
 from typing import Any
 
@@ -255,3 +256,163 @@ def test_encode_many_propagates_value_errors(impl: ModuleType) -> None:
         impl.encode_many([impl.Event("y", retry=-1)])
     with pytest.raises(ValueError, match="event"):
         impl.Event("y", event="a\rb").encode()
+
+
+# --- subclasses of int and str: written by value, whatever they override ----------------------
+
+
+class Sneaky(int):
+    """An int whose text would inject a second event if the encoder used str() or format()."""
+
+    def __str__(self) -> str:
+        return "5\n\ndata: injected"
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+    def __lt__(self, other: object) -> bool:
+        return False  # "never negative"
+
+    def __index__(self) -> int:
+        return 99
+
+
+class Slow(enum.IntEnum):
+    SLOW = 5000
+
+
+class Flags(enum.IntFlag):
+    A = 1
+    B = 2
+
+
+class Text(str):
+    """A str whose methods lie: none of them may change what the encoder writes."""
+
+    def encode(self, *args: Any, **kwargs: Any) -> bytes:
+        return b"evil\n\ndata: injected"
+
+    def __str__(self) -> str:
+        return "evil\ndata: injected"
+
+    def __repr__(self) -> str:
+        return "Text(...)"
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def splitlines(self, *args: Any) -> list[str]:
+        return ["evil"]
+
+
+class Colour(str, enum.Enum):  # enum.StrEnum from Python 3.11; this works on 3.10 too
+    RED = "red"
+
+
+class ImpostorInt:
+    """Claims to be an int through ``__class__`` but is not one."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return int
+
+
+class ImpostorStr:
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return str
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [(Sneaky(5), 5), (Sneaky(-1), -1), (Slow.SLOW, 5000), (Flags.A | Flags.B, 3)],
+    ids=["sneaky", "sneaky-negative", "intenum", "intflag"],
+)
+def test_encode_int_subclass_by_value(impl: ModuleType, value: int, plain: int) -> None:
+    """A retry that is an int subclass is written as its integer value, never its str()."""
+    if plain < 0:
+        with pytest.raises(ValueError, match=r"retry must be >= 0, not -1$"):
+            impl.encode("x", retry=value)
+        return
+    expected = impl.encode("x", retry=plain)
+    assert impl.encode("x", retry=value) == expected
+    event = impl.Event("x", retry=value)
+    assert type(event.retry) is int and event.retry == plain
+    assert repr(event) == repr(impl.Event("x", retry=plain))
+    assert event.encode() == expected
+    assert impl.encode_many([event]) == expected
+
+
+@pytest.mark.parametrize("field", ["data", "event", "id", "comment"])
+@pytest.mark.parametrize("make", [Text, Colour], ids=["lying-str", "str-enum"])
+def test_encode_str_subclass_by_value(impl: ModuleType, field: str, make: Any) -> None:
+    """A str subclass is written as its characters; its own methods play no part."""
+    assert impl.encode(**{field: make("red")}) == impl.encode(**{field: "red"})
+
+
+@pytest.mark.parametrize("make", [Text, Colour], ids=["lying-str", "str-enum"])
+def test_event_stores_exact_str(impl: ModuleType, make: Any) -> None:
+    value = make("red")
+    event = impl.Event(value, event=value, id=value)
+    assert (type(event.data), type(event.event), type(event.id)) == (str, str, str)
+    assert event == impl.Event("red", event="red", id="red")
+    assert event.encode() == b"event: red\nid: red\ndata: red\n\n"
+    # "message" needs no event line, even when its __eq__ says otherwise.
+    message = Text("message")
+    assert impl.Event("x", event=message).encode() == b"data: x\n\n"
+
+
+def test_encode_errors_show_the_plain_value(impl: ModuleType) -> None:
+    with pytest.raises(ValueError, match=r"^id must not contain CR or LF: 'a\\nb'$"):
+        impl.encode(id=Text("a\nb"))
+    with pytest.raises(ValueError, match=r"'a\\x00b'$"):
+        impl.encode(id=Text("a\x00b"))
+    with pytest.raises(ValueError, match=r"^event must not contain CR or LF"):
+        impl.Event("x", event=Text("a\rb")).encode()
+
+
+def test_encode_huge_negative_retry_names_the_field(impl: ModuleType) -> None:
+    """str() of the value would raise its own ValueError past 4,300 digits."""
+    with pytest.raises(ValueError, match=r"^retry must be >= 0, not a negative number$"):
+        impl.encode(retry=-(10**5000))
+    with pytest.raises(ValueError, match=r"^retry must be >= 0"):
+        impl.Event("x", retry=-(10**5000)).encode()
+
+
+def test_impostors_are_refused(impl: ModuleType) -> None:
+    """Objects that only claim int or str through ``__class__`` are refused by both twins."""
+    with pytest.raises(TypeError, match=r"^retry must be int, not ImpostorInt$"):
+        impl.encode(retry=ImpostorInt())
+    with pytest.raises(TypeError, match=r"^Event retry must be int or None, not ImpostorInt$"):
+        impl.Event("x", retry=ImpostorInt())
+    for field in ("data", "event", "id", "comment"):
+        with pytest.raises(TypeError, match=rf"^{field} must be str, not ImpostorStr$"):
+            impl.encode(**{field: ImpostorStr()})
+    with pytest.raises(TypeError, match=r"^Event data must be str, not ImpostorStr$"):
+        impl.Event(ImpostorStr())
+
+
+def test_bool_retry_still_refused(impl: ModuleType) -> None:
+    for value in (True, False):
+        with pytest.raises(TypeError, match="retry"):
+            impl.encode(retry=value)
+        with pytest.raises(TypeError, match="retry"):
+            impl.Event("x", retry=value)
+
+
+def test_server_items_use_the_values(impl: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The servers' dict items go through encode(): same protection."""
+    from ssecodec import _items
+
+    monkeypatch.setattr(_items, "encode", impl.encode)
+    item = {"data": Text("d"), "event": Colour.RED, "id": Text("1"), "retry": Sneaky(5)}
+    assert _items.to_bytes(item) == b"event: red\nid: 1\nretry: 5\ndata: d\n\n"
+    assert _items.to_bytes(Text("plain")) == b"data: plain\n\n"

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _helpers import feed_all
 from ssecodec._errors import LimitExceeded, SSEError
 
 KiB = 1024
@@ -36,18 +37,6 @@ def _chunks(pattern: bytes, total: int, size: int) -> Iterator[bytes]:
         offset = sent % len(pattern)
         yield bytes(block[offset : offset + n])
         sent += n
-
-
-def _feed_counting(decoder: Any, chunks: Iterator[bytes]) -> tuple[list[Any], list[LimitExceeded]]:
-    events: list[Any] = []
-    errors: list[LimitExceeded] = []
-    for chunk in chunks:
-        try:
-            events.extend(decoder.feed(chunk))
-        except LimitExceeded as exc:
-            errors.append(exc)
-            events.extend(exc.events)
-    return events, errors
 
 
 @pytest.fixture
@@ -72,7 +61,7 @@ def test_endless_line_is_refused_at_the_limit(
     decoder = impl.Decoder(max_line_size=limit, max_event_size=limit)
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
-    events, errors = _feed_counting(decoder, _chunks(b"data: xyz", 8 * MiB, chunk_size))
+    events, errors = feed_all(decoder, _chunks(b"data: xyz", 8 * MiB, chunk_size), close=False)
     peak = tracemalloc.get_traced_memory()[1] - base
     assert events == []
     assert len(errors) == 1
@@ -102,7 +91,7 @@ def test_endless_event_is_refused_at_the_limit(
     decoder = impl.Decoder(max_line_size=limit, max_event_size=limit)
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
-    events, errors = _feed_counting(decoder, _chunks(line, total, chunk_size))
+    events, errors = feed_all(decoder, _chunks(line, total, chunk_size), close=False)
     current, peak = tracemalloc.get_traced_memory()
     assert events == []
     assert len(errors) == 1

@@ -9,8 +9,8 @@
     ``WHEEL_TEST_ARGS`` adds pytest arguments (e.g. ``-x -k "not properties"``).
 
 ``sdist DIST``
-    Check the sdist in DIST: it carries the ``.pyx``, ``.pyi``, ``py.typed`` and the tests and no
-    generated C; ``twine check`` passes; it installs into fresh venvs (none has Cython
+    Check the sdist in DIST: it carries the ``.pyx``, ``_scan.h``, ``.pyi``, ``py.typed`` and the
+    tests and no generated C; ``twine check`` passes; it installs into fresh venvs (none has Cython
     preinstalled) 1. with a compiler: the compiled twin; 2. with no compiler on PATH: the
     pure-Python twin and a visible warning, never an error; 3. with
     ``SSECODEC_NO_EXTENSIONS=1``: pure Python, no extension file; 4. without build isolation and
@@ -232,6 +232,7 @@ def check_sdist(dist: Path) -> None:
         names = [n.split("/", 1)[1] for n in tf.getnames() if "/" in n]
     for needed in (
         "src/ssecodec/_codec_c.pyx",
+        "src/ssecodec/_scan.h",
         "src/ssecodec/_codec_c.pyi",
         "src/ssecodec/py.typed",
         "tests/conftest.py",
@@ -244,7 +245,7 @@ def check_sdist(dist: Path) -> None:
         require(needed in names, f"{needed} missing from the sdist")
     bad = [n for n in names if n.endswith((".c", ".so", ".pyd", ".html", ".pyc"))]
     require(not bad, f"generated or binary files in the sdist: {bad}")
-    say(f"contents OK: {len(names)} entries, .pyx/.pyi/py.typed/tests present, no generated C")
+    say(f"contents OK: {len(names)} entries, .pyx/.h/.pyi/py.typed/tests present, no generated C")
     run([sys.executable, "-m", "twine", "check", "--strict", sdist])
 
     with tempfile.TemporaryDirectory(prefix="ssecodec-sdist-") as tmp_name:

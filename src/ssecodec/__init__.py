@@ -15,7 +15,7 @@ from ._codec import (
     encode_many,
     iter_events,
 )
-from ._errors import LimitExceeded, SSEError
+from ._errors import LimitExceeded, SendTimeout, SSEError
 from ._limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 
 __version__ = "0.1.0"
@@ -28,6 +28,7 @@ __all__ = [
     "Event",
     "LimitExceeded",
     "SSEError",
+    "SendTimeout",
     "__version__",
     "aiter_events",
     "encode",

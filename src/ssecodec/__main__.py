@@ -2,7 +2,8 @@
 
 ``decode [FILE|-]``
     Read an event stream (a file, or standard input as it arrives) and print one JSON object
-    per event: ``{"event": ..., "data": ..., "id": ..., "retry": ...}``.
+    per event: ``{"event": ..., "data": ..., "id": ..., "retry": ...}``, written as soon as it
+    is decoded (``retry`` is a JSON integer, of up to 100,000 digits).
 ``encode [FILE|-]``
     Read JSON lines (objects with the keys ``data``, ``event``, ``id``, ``retry``,
     ``comment``, or plain JSON strings, taken as data) and write the event stream.
@@ -26,15 +27,16 @@ from typing import IO, Any, BinaryIO
 from ssecodec import (
     DEFAULT_MAX_EVENT_SIZE,
     DEFAULT_MAX_LINE_SIZE,
-    Decoder,
     Event,
     LimitExceeded,
     __version__,
     encode,
+    iter_events,
 )
+from ssecodec._items import encode_fields
+from ssecodec._numbers import int_repr
 
 _READ_SIZE = 64 * 1024
-_FIELDS = ("data", "event", "id", "retry", "comment")
 
 
 class _UsageError(Exception):
@@ -42,8 +44,15 @@ class _UsageError(Exception):
 
 
 def _event_json(event: Event) -> bytes:
-    obj = {"event": event.event, "data": event.data, "id": event.id, "retry": event.retry}
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
+    """One JSON line: ``{"event": ..., "data": ..., "id": ..., "retry": ...}``.
+
+    ``retry`` is written by :func:`int_repr`, not ``json.dumps``, which refuses integers over
+    ``sys.get_int_max_str_digits()`` (4,300) digits; a decoded ``retry`` may have 100,000.
+    """
+    head = json.dumps({"event": event.event, "data": event.data, "id": event.id},
+                      ensure_ascii=False)
+    retry = "null" if event.retry is None else int_repr(event.retry)
+    return f'{head[:-1]}, "retry": {retry}}}\n'.encode()
 
 
 def _limit(text: str) -> int | None:
@@ -64,10 +73,12 @@ def _open_input(path: str) -> BinaryIO:
     return open(path, "rb")
 
 
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
-    """What is available, as it arrives (``read1``), so live pipes are decoded live."""
+def _chunks(stream: BinaryIO, out: BinaryIO) -> Iterator[bytes]:
+    """What is available, as it arrives (``read1``), so live pipes are decoded live; before
+    each read, ``out`` is flushed, so readers see the events as they decode."""
     read = getattr(stream, "read1", stream.read)
     while True:
+        out.flush()
         chunk = read(_READ_SIZE)
         if not chunk:
             return
@@ -75,22 +86,19 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
 
 
 def _decode(args: argparse.Namespace, out: BinaryIO) -> int:
-    decoder = Decoder(max_line_size=args.max_line_size, max_event_size=args.max_event_size)
     stream = _open_input(args.file)
     try:
-        for chunk in _chunks(stream):
-            try:
-                events = decoder.feed(chunk)
-            except LimitExceeded as exc:
-                for event in exc.events:
-                    out.write(_event_json(event))
-                print(f"ssecodec decode: {exc}", file=sys.stderr)
-                return 1
-            for event in events:
-                out.write(_event_json(event))
-            if events:
-                out.flush()
-        decoder.close()
+        events = iter_events(
+            _chunks(stream, out),
+            max_line_size=args.max_line_size,
+            max_event_size=args.max_event_size,
+        )
+        for event in events:
+            out.write(_event_json(event))
+    except LimitExceeded as exc:  # after the events before it
+        out.flush()
+        print(f"ssecodec decode: {exc}", file=sys.stderr)
+        return 1
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -102,19 +110,7 @@ def _encode_line(obj: Any) -> bytes:
         return encode(obj)
     if not isinstance(obj, dict):
         raise _UsageError(f"expected a JSON object or string, got {type(obj).__name__}")
-    unknown = set(obj) - set(_FIELDS)
-    if unknown:
-        raise _UsageError(f"unknown field(s) {sorted(unknown)}; expected some of {_FIELDS}")
-    data = obj.get("data")
-    if data is not None and not isinstance(data, str):
-        data = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return encode(
-        data,
-        event=obj.get("event"),
-        id=obj.get("id"),
-        retry=obj.get("retry"),
-        comment=obj.get("comment"),
-    )
+    return encode_fields(obj)
 
 
 def _encode(args: argparse.Namespace, out: BinaryIO) -> int:
@@ -136,6 +132,36 @@ def _encode(args: argparse.Namespace, out: BinaryIO) -> int:
     return 0
 
 
+_MAX_TIMEOUT = 86_400.0  # longer counts as no timeout (sockets refuse ~300 years and more)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:  # negative, or NaN
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0: {text!r}")
+    return value
+
+
+def _timeout(text: str) -> float | None:
+    if text.lower() in {"none", "off"}:
+        return None
+    value = _seconds(text)
+    return None if value > _MAX_TIMEOUT else value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
+    return value
+
+
 def _header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     if not sep or not name.strip():
@@ -150,18 +176,25 @@ def _get(args: argparse.Namespace, out: BinaryIO) -> int:
 
     timeout = httpx.Timeout(args.connect_timeout, read=args.read_timeout)
     count = 0
-    with httpx.Client(timeout=timeout) as client, EventSource(
-        args.url,
-        client=client,
-        headers=dict(args.header),
-        last_event_id=args.last_event_id,
-        reconnection_time=args.reconnection_time,
-        min_backoff=args.min_backoff,
-        max_backoff=args.max_backoff,
-        max_failures=args.max_failures,
-        max_line_size=args.max_line_size,
-        max_event_size=args.max_event_size,
-    ) as source:
+    client = httpx.Client(timeout=timeout)
+    try:
+        source = EventSource(
+            args.url,
+            client=client,
+            headers=dict(args.header),
+            last_event_id=args.last_event_id,
+            reconnection_time=args.reconnection_time,
+            min_backoff=args.min_backoff,
+            max_backoff=args.max_backoff,
+            max_failures=args.max_failures,
+            max_line_size=args.max_line_size,
+            max_event_size=args.max_event_size,
+        )
+    except ValueError as exc:  # e.g. a --last-event-id no header can carry
+        client.close()
+        print(f"ssecodec get: {exc}", file=sys.stderr)
+        return 2
+    with client, source:
         try:
             for event in source:
                 out.write(_event_json(event))
@@ -219,19 +252,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     get.add_argument("--last-event-id", default="", metavar="ID",
                      help="resume after this id (sent as Last-Event-ID)")
-    get.add_argument("--max-events", type=int, default=None, metavar="N",
+    get.add_argument("--max-events", type=_count, default=None, metavar="N",
                      help="stop after N events")
-    get.add_argument("--reconnection-time", type=float, default=1.0, metavar="SECONDS",
-                     help="wait before reconnecting until the server sends retry (default 1)")
-    get.add_argument("--min-backoff", type=float, default=1.0, metavar="SECONDS",
+    get.add_argument("--reconnection-time", type=_seconds, default=1.0, metavar="SECONDS",
+                     help="wait before reconnecting until the server sends retry (default 1; "
+                     "no wait is longer than a day)")
+    get.add_argument("--min-backoff", type=_seconds, default=1.0, metavar="SECONDS",
                      help="first delay after a failed attempt (default 1)")
-    get.add_argument("--max-backoff", type=float, default=30.0, metavar="SECONDS",
+    get.add_argument("--max-backoff", type=_seconds, default=30.0, metavar="SECONDS",
                      help="longest delay between failed attempts (default 30)")
-    get.add_argument("--max-failures", type=int, default=None, metavar="N",
+    get.add_argument("--max-failures", type=_count, default=None, metavar="N",
                      help="give up after N failed attempts in a row (default: never)")
-    get.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS")
-    get.add_argument("--read-timeout", type=float, default=60.0, metavar="SECONDS",
-                     help="reconnect when nothing arrives for this long (default 60)")
+    get.add_argument("--connect-timeout", type=_timeout, default=10.0, metavar="SECONDS",
+                     help="default 10; 'none' (or over a day) for no timeout")
+    get.add_argument("--read-timeout", type=_timeout, default=60.0, metavar="SECONDS",
+                     help="reconnect when nothing arrives for this long (default 60; 'none' "
+                     "or over a day for no timeout)")
     limits(get)
     return parser
 

@@ -5,10 +5,8 @@
 The decoder scans each chunk in place with ``memchr`` for CR and LF (each found once per
 chunk position), parses field lines without copying, and decodes values straight from the
 input buffer to ``str``. Only an unfinished line and the data of an unfinished event are
-copied into owned C buffers, when a chunk ends; a long unfinished line in a ``bytes`` chunk
-not much longer than it is instead referenced there, the chunk held until the line ends, and
-a data line split that way is decoded from its two pieces. Behaviour is specified by
-``_codec_py.py`` (the reference) and differentially tested against it.
+copied into owned C buffers, when a chunk ends. Behaviour is specified by ``_codec_py.py``
+(the reference) and differentially tested against it.
 """
 
 cimport cython
@@ -28,7 +26,7 @@ from libc.string cimport memchr, memcmp, memcpy
 from ._errors import LimitExceeded, SSEError, limit_exceeded
 from ._json import loads as _json_loads
 from ._limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, check_limit
-from ._numbers import format_retry, int_repr, parse_retry
+from ._numbers import int_repr, parse_retry, retry_text
 
 
 cdef extern from "Python.h":
@@ -43,140 +41,18 @@ cdef extern from "Python.h":
     void Py_DECREF(PyObject* o)
 
 
-# Loops over 16 bytes at a time (SSE2, part of x86-64; elsewhere portable 8-byte word code).
-# Every load and store lies inside the bounds the caller passes.
+# The scanning loops (SSE2 16 bytes at a time, elsewhere 8-byte words): src/ssecodec/_scan.h.
+cdef extern from "_scan.h":
+    Py_ssize_t _ascii_prefix "ssecodec_ascii_prefix"(
+        const unsigned char* p, Py_ssize_t n) noexcept nogil
+    Py_ssize_t _ascii_to_ucs2 "ssecodec_ascii_to_ucs2"(
+        Py_UCS2* out, Py_ssize_t room, const unsigned char* p, Py_ssize_t n) noexcept nogil
+    Py_ssize_t _ascii_to_ucs4 "ssecodec_ascii_to_ucs4"(
+        Py_UCS4* out, Py_ssize_t room, const unsigned char* p, Py_ssize_t n) noexcept nogil
+
+
 cdef extern from *:
     """
-    #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-    #include <emmintrin.h>
-    #define SSECODEC_SSE2 1
-    #endif
-    #if defined(__GNUC__) || defined(__clang__)
-    #define SSECODEC_CTZ(x) __builtin_ctz(x)
-    #endif
-
-    /* Length of the leading run of ASCII bytes of p[:n]. */
-    static inline Py_ssize_t ssecodec_ascii_prefix(const unsigned char *p, Py_ssize_t n)
-    {
-        Py_ssize_t i = 0;
-    #ifdef SSECODEC_SSE2
-        while (i + 32 <= n) {
-            __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
-            __m128i b = _mm_loadu_si128((const __m128i *)(p + i + 16));
-            if (_mm_movemask_epi8(_mm_or_si128(a, b)))
-                break;
-            i += 32;
-        }
-        while (i + 16 <= n) {
-            int mask = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + i)));
-            if (mask) {
-    #ifdef SSECODEC_CTZ
-                return i + SSECODEC_CTZ((unsigned int)mask);
-    #else
-                break;
-    #endif
-            }
-            i += 16;
-        }
-    #ifdef SSECODEC_CTZ
-        if (i < n && n >= 16) {  /* the last 16 bytes, overlapping ASCII already checked */
-            int mask = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + n - 16)));
-            return mask ? n - 16 + SSECODEC_CTZ((unsigned int)mask) : n;
-        }
-    #endif
-    #else
-        while (i + 8 <= n) {
-            unsigned long long word;
-            memcpy(&word, p + i, 8);
-            if (word & 0x8080808080808080ULL)
-                break;
-            i += 8;
-        }
-    #endif
-        while (i < n && p[i] < 0x80)
-            i++;
-        return i;
-    }
-
-    #ifdef SSECODEC_SSE2
-    /* Store the 16 bytes of v, widened to code units of `kind` bytes (2 or 4), at out[k:]. */
-    static inline void ssecodec_widen_block(void *out, int kind, Py_ssize_t k, __m128i v)
-    {
-        const __m128i zero = _mm_setzero_si128();
-        __m128i lo = _mm_unpacklo_epi8(v, zero);
-        __m128i hi = _mm_unpackhi_epi8(v, zero);
-        if (kind == 2) {
-            Py_UCS2 *o = (Py_UCS2 *)out + k;
-            _mm_storeu_si128((__m128i *)o, lo);
-            _mm_storeu_si128((__m128i *)(o + 8), hi);
-        } else {
-            Py_UCS4 *o = (Py_UCS4 *)out + k;
-            _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(lo, zero));
-            _mm_storeu_si128((__m128i *)(o + 4), _mm_unpackhi_epi16(lo, zero));
-            _mm_storeu_si128((__m128i *)(o + 8), _mm_unpacklo_epi16(hi, zero));
-            _mm_storeu_si128((__m128i *)(o + 12), _mm_unpackhi_epi16(hi, zero));
-        }
-    }
-    #endif
-
-    /* Widen the leading ASCII run of p[:n] into out (room code units of `kind` bytes, 2 or 4)
-       and return its length. Whole 16-byte blocks are stored while they fit both p[:n] and
-       out[:room], so entries after the run may be written too: the caller writes them again
-       afterwards. The run must fit out (it does: the caller measured the string). `kind` is a
-       constant in both wrappers below, so each inlined copy is specialised to one width, as
-       CPython's stringlib does with templates. */
-    static inline Py_ssize_t ssecodec_ascii_widen(void *out, int kind, Py_ssize_t room,
-                                                  const unsigned char *p, Py_ssize_t n)
-    {
-        Py_ssize_t k = 0;
-    #ifdef SSECODEC_SSE2
-        Py_ssize_t lim = n < room ? n : room;
-        while (k + 16 <= lim) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(p + k));
-            int mask = _mm_movemask_epi8(v);
-            ssecodec_widen_block(out, kind, k, v);
-            if (mask) {
-    #ifdef SSECODEC_CTZ
-                return k + SSECODEC_CTZ((unsigned int)mask);
-    #else
-                break;
-    #endif
-            }
-            k += 16;
-        }
-    #ifdef SSECODEC_CTZ
-        if (k < lim && lim >= 16) {  /* the last whole block, overlapping the run so far */
-            __m128i v = _mm_loadu_si128((const __m128i *)(p + lim - 16));
-            int mask = _mm_movemask_epi8(v);
-            ssecodec_widen_block(out, kind, lim - 16, v);
-            if (mask)
-                return lim - 16 + SSECODEC_CTZ((unsigned int)mask);
-            k = lim;
-        }
-    #endif
-    #endif
-        if (kind == 2) {
-            for (; k < n && p[k] < 0x80; k++)
-                ((Py_UCS2 *)out)[k] = p[k];
-        } else {
-            for (; k < n && p[k] < 0x80; k++)
-                ((Py_UCS4 *)out)[k] = p[k];
-        }
-        return k;
-    }
-
-    static inline Py_ssize_t ssecodec_ascii_to_ucs2(Py_UCS2 *out, Py_ssize_t room,
-                                                    const unsigned char *p, Py_ssize_t n)
-    {
-        return ssecodec_ascii_widen(out, 2, room, p, n);
-    }
-
-    static inline Py_ssize_t ssecodec_ascii_to_ucs4(Py_UCS4 *out, Py_ssize_t room,
-                                                    const unsigned char *p, Py_ssize_t n)
-    {
-        return ssecodec_ascii_widen(out, 4, room, p, n);
-    }
-
     /* Events built field by field: Event's object layout, checked against the compiled class
        when the module is imported (_FAST_EVENTS). */
     typedef struct {
@@ -239,12 +115,6 @@ cdef extern from *:
     PyObject* _new_event "ssecodec_new_event"(
         PyObject* type, PyObject* data, PyObject* event, PyObject* id, PyObject* retry) except NULL
     list _list_take "ssecodec_list_take"(PyObject** items, Py_ssize_t* n)
-    Py_ssize_t _ascii_prefix "ssecodec_ascii_prefix"(
-        const unsigned char* p, Py_ssize_t n) noexcept nogil
-    Py_ssize_t _ascii_to_ucs2 "ssecodec_ascii_to_ucs2"(
-        Py_UCS2* out, Py_ssize_t room, const unsigned char* p, Py_ssize_t n) noexcept nogil
-    Py_ssize_t _ascii_to_ucs4 "ssecodec_ascii_to_ucs4"(
-        Py_UCS4* out, Py_ssize_t room, const unsigned char* p, Py_ssize_t n) noexcept nogil
 
 
 __all__ = [
@@ -261,12 +131,6 @@ cdef str _MESSAGE = "message"
 cdef str _EMPTY = ""
 cdef bytes _BOM = b"\xef\xbb\xbf"
 cdef Py_ssize_t _SHRINK_ABOVE = 64 * 1024  # owned buffers larger than this are freed when idle
-# A chunk ending in an unfinished line of at least _HOLD_MIN bytes is held instead of the line
-# being copied out of it, if the chunk is at most _HOLD_RATIO times those bytes (so what an
-# idle decoder keeps alive stays within a small multiple of what it would have copied).
-# Shorter lines are cheaper to copy than to decode later from two pieces.
-cdef Py_ssize_t _HOLD_MIN = 512
-cdef Py_ssize_t _HOLD_RATIO = 16
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,7 +172,7 @@ cdef class Event:
         self.data = data if type(data) is str else str.__str__(data)
         self.event = event if type(event) is str else str.__str__(event)
         self.id = id if id is None or type(id) is str else str.__str__(id)
-        self.retry = retry if retry is None or type(retry) is int else int.__int__(retry)
+        self.retry = retry if retry is None or type(retry) is int else int.__index__(retry)
 
     def __eq__(self, other):
         if type(other) is not Event:
@@ -540,19 +404,6 @@ cdef str _decode(const char* s, Py_ssize_t n):
     return text
 
 
-cdef str _join_ascii(const char* a, Py_ssize_t na, const char* b, Py_ssize_t nb):
-    """a + b decoded, if both are ASCII (so no character straddles them); else None."""
-    cdef str text
-    if _ascii_prefix(<const unsigned char*>a, na) != na:
-        return None
-    if _ascii_prefix(<const unsigned char*>b, nb) != nb:
-        return None
-    text = PyUnicode_New(na + nb, 0x7F)
-    memcpy(PyUnicode_DATA(text), a, <size_t>na)
-    memcpy(<char*>PyUnicode_DATA(text) + na, b, <size_t>nb)
-    return text
-
-
 # --------------------------------------------------------------------------------------------
 # Growable byte buffer (owned by a Decoder)
 
@@ -643,14 +494,9 @@ cdef class Decoder:
     cdef Py_ssize_t _max_event_size  # -1: no limit
     cdef bytes _bom_prefix  # None once the leading-BOM question is settled (R2)
     cdef ByteBuf _line  # the unfinished line, across chunk ends
-    # ... or, for a long line begun in a bytes chunk not much larger than it, that chunk, held
-    # instead of copying the line out of it (_line is then empty): _tail_ptr[:_tail_len].
-    cdef bytes _tail
-    cdef const char* _tail_ptr
-    cdef Py_ssize_t _tail_len
     cdef bint _pending_cr  # the last chunk ended in CR: a leading LF is its pair (R7)
     cdef bint _skip_line  # the unfinished line is over the limit: drop its bytes
-    cdef bint _in_line  # a line begun in an earlier chunk is unfinished (kept, held or skipped)
+    cdef bint _in_line  # a line begun in an earlier chunk is unfinished (kept or skipped)
     cdef bint _discarding  # drop every line up to the next blank line
     cdef bint _closed
     # The data buffer. Values are stored joined by LF (no trailing LF). While an event's only
@@ -659,13 +505,8 @@ cdef class Decoder:
     cdef Py_ssize_t _data_start  # the data begin here in _data (after a line buffer swap)
     cdef Py_ssize_t _data_lines
     cdef Py_ssize_t _data_size  # sum of len(value) + 1 over the data lines
-    # A data line split by a chunk end is referenced in two pieces: _ref in the held previous
-    # chunk (_ref_owner), _ref2 in the chunk being fed. _ref2_len is 0 otherwise.
     cdef const char* _ref
     cdef Py_ssize_t _ref_len
-    cdef const char* _ref2
-    cdef Py_ssize_t _ref2_len
-    cdef bytes _ref_owner
     cdef bint _has_ref
     cdef str _event_type
     cdef bytes _event_type_raw  # the bytes of the latest event field value ...
@@ -720,10 +561,6 @@ cdef class Decoder:
         self._data_size = 0
         self._data_start = 0
         self._has_ref = False
-        self._ref2_len = 0
-        self._ref_owner = None
-        self._tail = None
-        self._tail_len = 0
         self._event_type = _EMPTY
         self._event_type_raw = b""
         self._cached_event_type = _EMPTY
@@ -786,9 +623,9 @@ cdef class Decoder:
             self._bom_prefix = None
             if buf.startswith(_BOM):
                 buf = buf[3:]
-            events = self._feed(PyBytes_AS_STRING(buf), PyBytes_GET_SIZE(buf), buf)
+            events = self._feed(PyBytes_AS_STRING(buf), PyBytes_GET_SIZE(buf))
         elif PyBytes_CheckExact(data):
-            events = self._feed(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), <bytes>data)
+            events = self._feed(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
         else:
             if isinstance(data, str):
                 raise TypeError(
@@ -798,14 +635,14 @@ cdef class Decoder:
                 PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
             except BufferError:  # e.g. a non-contiguous memoryview
                 buf = _as_bytes(data)
-                events = self._feed(PyBytes_AS_STRING(buf), PyBytes_GET_SIZE(buf), buf)
+                events = self._feed(PyBytes_AS_STRING(buf), PyBytes_GET_SIZE(buf))
             except TypeError:
                 raise TypeError(
                     f"feed() takes bytes, bytearray or memoryview, not {type(data).__name__}"
                 ) from None
             else:
                 try:
-                    events = self._feed(<const char*>view.buf, view.len, None)  # may change
+                    events = self._feed(<const char*>view.buf, view.len)
                 finally:
                     PyBuffer_Release(&view)
         violation = self._violation
@@ -825,8 +662,6 @@ cdef class Decoder:
         self._closed = True
         self._drop_events()
         _buf_free(&self._line)
-        self._release_tail()
-        self._release_split_ref()
         self._skip_line = False
         self._in_line = False
         self._discarding = False
@@ -836,9 +671,7 @@ cdef class Decoder:
         return []
 
     @cython.final
-    cdef list _feed(self, const char* start, Py_ssize_t n, bytes owner):
-        """Decode start[:n]; ``owner`` is the bytes object holding them, or None when they may
-        change after this call (they are then never referenced past it)."""
+    cdef list _feed(self, const char* start, Py_ssize_t n):
         cdef const char* cur = start
         cdef const char* end = start + n
         cdef const char* next_lf
@@ -864,7 +697,7 @@ cdef class Decoder:
                     next_cr = _find(cur, end, b'\r')
                 eol = next_lf if next_lf < next_cr else next_cr
                 if eol == end:
-                    self._keep_partial_line(cur, end - cur, owner)
+                    self._keep_partial_line(cur, end - cur)
                     break
                 if self._in_line:
                     self._finish_partial_line(cur, eol - cur)
@@ -927,40 +760,20 @@ cdef class Decoder:
             Py_DECREF(self._out[i])
 
     @cython.final
-    cdef int _keep_partial_line(self, const char* p, Py_ssize_t n, bytes owner) except -1:
-        """The chunk ends inside a line: hold the chunk or copy the line's bytes so far."""
+    cdef int _keep_partial_line(self, const char* p, Py_ssize_t n) except -1:
+        """The chunk ends inside a line: copy the line's bytes so far."""
         cdef Py_ssize_t size
         self._in_line = True
         if self._skip_line:
             return 0
-        size = self._line.size + self._tail_len + n
+        size = self._line.size + n
         if self._max_line_size >= 0 and size > self._max_line_size:
             self._violate("max_line_size", self._max_line_size, size)
             self._skip_line = True
             _buf_clear(&self._line)
-            self._release_tail()
-            return 0
-        if self._tail is not None:  # the line spans a third chunk: copy it from here on
-            _buf_append(&self._line, self._tail_ptr, self._tail_len)
-            self._release_tail()
-        elif (
-            n >= _HOLD_MIN
-            and self._line.size == 0
-            and owner is not None
-            and PyBytes_GET_SIZE(owner) <= n * _HOLD_RATIO
-        ):
-            self._tail = owner
-            self._tail_ptr = p
-            self._tail_len = n
             return 0
         _buf_append(&self._line, p, n)
         return 0
-
-    @cython.final
-    cdef inline void _release_tail(self) noexcept:
-        if self._tail is not None:
-            self._tail = None
-            self._tail_len = 0
 
     @cython.final
     cdef int _finish_partial_line(self, const char* p, Py_ssize_t n) except -1:
@@ -971,17 +784,11 @@ cdef class Decoder:
             self._skip_line = False
             _buf_clear(&self._line)
             return 0
-        size = self._line.size + self._tail_len + n
+        size = self._line.size + n
         if self._max_line_size >= 0 and size > self._max_line_size:
             self._violate("max_line_size", self._max_line_size, size)
             _buf_clear(&self._line)
-            self._release_tail()
             return 0
-        if self._tail is not None:
-            if self._split_data_line(p, n):
-                return 0
-            _buf_append(&self._line, self._tail_ptr, self._tail_len)
-            self._release_tail()
         _buf_append(&self._line, p, n)
         try:
             self._process_line(self._line.ptr, self._line.size, False)
@@ -990,68 +797,16 @@ cdef class Decoder:
         return 0
 
     @cython.final
-    cdef bint _split_data_line(self, const char* p, Py_ssize_t n) noexcept:
-        """If the held line + p[:n] is an event's first data line, reference its value in the
-        two chunks (the held one then backs _ref) and return True; otherwise change nothing."""
-        cdef const char* value = self._tail_ptr + 5
-        cdef Py_ssize_t value_len = self._tail_len - 5
-        cdef Py_ssize_t size
-        if value_len < 0 or memcmp(self._tail_ptr, b"data:", 5) != 0:
-            return False
-        if self._data_lines or self._discarding:
-            return False
-        if value_len:  # R11: one leading space is dropped, wherever the chunk end falls
-            if value[0] == b' ':
-                value += 1
-                value_len -= 1
-        elif n and p[0] == b' ':
-            p += 1
-            n -= 1
-        size = value_len + n + 1
-        if self._max_event_size >= 0 and size > self._max_event_size:
-            return False
-        self._ref = value
-        self._ref_len = value_len
-        self._ref2 = p
-        self._ref2_len = n
-        self._ref_owner = self._tail
-        self._has_ref = True
-        self._data_lines = 1
-        self._data_size = size
-        self._release_tail()
-        return True
-
-    @cython.final
-    cdef str _decode_split_ref(self):
-        """The data of a referenced line split in two pieces by a chunk end."""
-        cdef str data = _join_ascii(self._ref, self._ref_len, self._ref2, self._ref2_len)
-        if data is None:  # a character may straddle the pieces: decode the joined bytes
-            self._flush_ref()  # (which lets go of the held chunk)
-            return _decode(self._data.ptr, self._data.size)
-        self._release_split_ref()
-        return data
-
-    @cython.final
-    cdef inline void _release_split_ref(self) noexcept:
-        if self._ref_owner is not None:
-            self._ref_owner = None
-            self._ref2_len = 0
-
-    @cython.final
     cdef int _flush_ref(self) except -1:
-        """Copy the referenced data line into the data buffer and let go of its chunks."""
+        """Copy the referenced data line out of the chunk into the data buffer."""
         self._has_ref = False
         _buf_append(&self._data, self._ref, self._ref_len)
-        if self._ref2_len:
-            _buf_append(&self._data, self._ref2, self._ref2_len)
-        self._release_split_ref()
         return 0
 
     @cython.final
     cdef int _violate(self, str limit_name, Py_ssize_t limit, Py_ssize_t size) except -1:
         if self._violation is None:
             self._violation = (limit_name, limit, size)
-        self._release_split_ref()
         self._reset_block()
         _buf_clear(&self._data)  # the dropped event's bytes: give a large buffer back now
         self._discarding = True
@@ -1195,10 +950,7 @@ cdef class Decoder:
             return 0
         if self._data_lines:  # R19: no data line since the last dispatch -> no event
             if self._has_ref:
-                if self._ref_owner is None:
-                    data = _decode(self._ref, self._ref_len)
-                else:
-                    data = self._decode_split_ref()
+                data = _decode(self._ref, self._ref_len)
             elif self._data.size == self._data_start:  # empty, maybe never allocated: no NULL + 0
                 data = _EMPTY
             else:
@@ -1234,14 +986,19 @@ cdef bytes _as_bytes(object data):
         ) from None
 
 
-def iter_events(chunks, **decoder_options):
+def iter_events(chunks, *, decoder=None, **decoder_options):
     """Decode an iterable of byte chunks (e.g. ``response.iter_bytes()``) into events.
 
-    ``decoder_options`` go to :class:`Decoder`. At the end of the chunks the unfinished event
-    is discarded (R23). If a limit is crossed, the events that chunk completed are yielded
-    first, then :class:`LimitExceeded` is raised.
+    ``decoder_options`` go to a new :class:`Decoder`; or pass a ``decoder`` made beforehand
+    (without options), to read its ``last_event_id`` and ``retry`` while iterating. At the
+    end of the chunks the decoder is closed: the unfinished event is discarded (R23). If a
+    limit is crossed, the events that chunk completed are yielded first, then
+    :class:`LimitExceeded` is raised.
+
+    Raises (on the first ``next()``, as the chunks are only read then):
+        TypeError: ``decoder`` is not a :class:`Decoder`, or comes with ``decoder_options``.
     """
-    decoder = Decoder(**decoder_options)
+    decoder = _decoder_for(decoder, decoder_options)
     for chunk in chunks:
         try:
             events = decoder.feed(chunk)
@@ -1252,9 +1009,9 @@ def iter_events(chunks, **decoder_options):
     yield from decoder.close()
 
 
-async def aiter_events(chunks, **decoder_options):
+async def aiter_events(chunks, *, decoder=None, **decoder_options):
     """Async twin of :func:`iter_events`, for ``response.aiter_bytes()`` and the like."""
-    decoder = Decoder(**decoder_options)
+    decoder = _decoder_for(decoder, decoder_options)
     async for chunk in chunks:
         try:
             events = decoder.feed(chunk)
@@ -1266,6 +1023,17 @@ async def aiter_events(chunks, **decoder_options):
             yield event
     for event in decoder.close():
         yield event
+
+
+cdef Decoder _decoder_for(object decoder, dict decoder_options):
+    """The decoder :func:`iter_events` feeds: a new one, or the caller's."""
+    if decoder is None:
+        return Decoder(**decoder_options)
+    if not isinstance(decoder, Decoder):
+        raise TypeError(f"decoder must be a Decoder, not {type(decoder).__name__}")
+    if decoder_options:
+        raise TypeError("pass decoder options or a decoder, not both")
+    return <Decoder>decoder
 
 
 # --------------------------------------------------------------------------------------------
@@ -1387,9 +1155,11 @@ cdef const char* _utf8(str field, object value, Py_ssize_t* n) except NULL:
 cdef const char* _single_line(str field, object value, Py_ssize_t* n, bint forbid_nul) except NULL:
     cdef const char* p = _utf8(field, value, n)
     if memchr(p, b'\r', <size_t>n[0]) != NULL or memchr(p, b'\n', <size_t>n[0]) != NULL:
-        raise ValueError(f"{field} must not contain CR or LF: {value!r}")
+        raise ValueError(f"{field} must not contain CR or LF: {str.__repr__(value)}")
     if forbid_nul and memchr(p, 0, <size_t>n[0]) != NULL:
-        raise ValueError(f"{field} must not contain NUL (the decoder would ignore it): {value!r}")
+        raise ValueError(
+            f"{field} must not contain NUL (the decoder would ignore it): {str.__repr__(value)}"
+        )
     return p
 
 
@@ -1445,11 +1215,10 @@ cdef int _prepare(Fields* f, object data, object event, object id, object retry,
         f.has_id = True
         size += 5 + f.id_len
     if retry is not None:
-        if isinstance(retry, bool) or not isinstance(retry, int):
-            raise TypeError(f"retry must be int, not {type(retry).__name__}")
-        if retry < 0:
-            raise ValueError(f"retry must be >= 0, not {retry}")
-        text = format_retry(retry).encode("ascii")
+        if type(retry) is int and 0 <= retry < 1_000_000_000_000_000_000:
+            text = str(retry).encode("ascii")  # the common case: retry_text would write this
+        else:
+            text = retry_text(retry).encode("ascii")  # shared with the Python twin
         keepalive.append(text)
         f.retry = PyBytes_AS_STRING(text)
         f.retry_len = PyBytes_GET_SIZE(text)

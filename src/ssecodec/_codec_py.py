@@ -1,8 +1,10 @@
 """Pure-Python reference twin of the ssecodec core.
 
 A direct transcription of the WHATWG "Parsing an event stream" and "Interpreting an event
-stream" algorithms (rules R1-R24 of ``docs/spec.md`` are cited inline). It is the oracle that the Cython
-twin (``_codec_c.pyx``) is differentially tested against, so clarity beats speed here.
+stream" algorithms (rules R1-R24 of ``docs/spec.md`` are cited inline). It is the oracle
+that the Cython twin (``_codec_c.pyx``) is differentially tested against, so clarity comes
+first. It is also what runs where no wheel applies (PyPy, WebAssembly, a new CPython), so the
+decoder's one hot loop, ``Decoder._process_lines``, keeps the rules in order but inline.
 
 Bytes are split into lines *before* decoding: CR, LF and ``:`` are ASCII and never occur inside a
 multi-byte UTF-8 sequence, so decoding each slice with ``"replace"`` gives exactly the characters
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import Any, Final
+from io import BytesIO
+from typing import Any, Final, TypeGuard
 
 from ._errors import LimitExceeded, SSEError, limit_exceeded
 from ._json import loads as _json_loads
 from ._limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, check_limit
-from ._numbers import format_retry, int_repr, parse_retry
+from ._numbers import int_repr, is_retry_int, parse_retry, retry_text
 
 __all__ = [
     "Decoder",
@@ -33,9 +36,12 @@ __all__ = [
 _BOM: Final = b"\xef\xbb\xbf"
 _TEXT_LINE_BREAK: Final = re.compile(r"\r\n|\r|\n")
 _BYTES_LINE_BREAK: Final = re.compile(rb"\r\n|\r|\n")
+# Byte values as ints: `_CR in buf` is one memchr, while `b"\r" in buf` first tries b"\r" as
+# an int and raises and clears a TypeError (several times slower on short values).
 _CR: Final = 0x0D
 _LF: Final = 0x0A
 _COLON: Final = 0x3A
+_NUL: Final = 0x00
 
 
 class Event:
@@ -67,18 +73,20 @@ class Event:
         id: str | None = None,
         retry: int | None = None,
     ) -> None:
-        if not isinstance(data, str):
+        if not _is_str(data):
             raise TypeError(f"Event data must be str, not {type(data).__name__}")
-        if not isinstance(event, str):
+        if not _is_str(event):
             raise TypeError(f"Event event must be str, not {type(event).__name__}")
-        if id is not None and not isinstance(id, str):
+        if id is not None and not _is_str(id):
             raise TypeError(f"Event id must be str or None, not {type(id).__name__}")
-        if retry is not None and (isinstance(retry, bool) or not isinstance(retry, int)):
+        if retry is not None and not is_retry_int(retry):
             raise TypeError(f"Event retry must be int or None, not {type(retry).__name__}")
-        _set_data(self, data)
-        _set_event(self, event)
-        _set_id(self, id)
-        _set_retry(self, retry)
+        # Subclasses (StrEnum, IntEnum, anything overriding __str__ or __eq__) are stored as
+        # their exact str / int value, so an Event behaves and encodes like its plain twin.
+        _set_data(self, data if type(data) is str else str.__str__(data))
+        _set_event(self, event if type(event) is str else str.__str__(event))
+        _set_id(self, id if id is None or type(id) is str else str.__str__(id))
+        _set_retry(self, retry if retry is None or type(retry) is int else int.__index__(retry))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         raise TypeError("Event cannot be subclassed")
@@ -139,14 +147,10 @@ _set_id = Event.__dict__["id"].__set__
 _set_retry = Event.__dict__["retry"].__set__
 
 
-def _make_event(data: str, event: str, id: str | None, retry: int | None) -> Event:
-    """Build an Event without argument checking (the decoder's values are always valid)."""
-    obj = object.__new__(Event)
-    _set_data(obj, data)
-    _set_event(obj, event)
-    _set_id(obj, id)
-    _set_retry(obj, retry)
-    return obj
+# The decoder builds its events with object.__new__ and the setters above, without argument
+# checking (its values are always valid str and int), inline in its loop: a call per event
+# would cost it about 5%.
+_new_event = object.__new__
 
 
 def _rebuild_event(data: str, event: str, id: str | None, retry: int | None) -> Event:
@@ -261,7 +265,7 @@ class Decoder:
         """
         if self._closed:
             raise SSEError("feed() called after close()")
-        buf = _as_bytes(data)
+        buf = data if type(data) is bytes else _as_bytes(data)
         if self._bom_prefix is not None:
             buf = self._bom_prefix + buf
             if len(buf) < len(_BOM) and _BOM.startswith(buf):
@@ -270,44 +274,45 @@ class Decoder:
             self._bom_prefix = None
             if buf.startswith(_BOM):
                 buf = buf[len(_BOM) :]
-
-        events: list[Event] = []
-        pos = 0
-        end_of_chunk = len(buf)
-        if self._pending_cr and end_of_chunk:
+        if self._pending_cr and buf:
             self._pending_cr = False
             if buf[0] == _LF:
-                pos = 1  # second half of a CRLF split across chunks (R7)
-        # The next LF and CR at or after pos, each searched for again only once pos has passed
-        # it: linear in the chunk whichever terminators it uses (bytes.find is memchr; a regex
-        # character class scans some 1000x slower).
-        next_lf = next_cr = -1
-        while pos < end_of_chunk:
-            if next_lf < pos:
-                next_lf = buf.find(b"\n", pos)
-                if next_lf < 0:
-                    next_lf = end_of_chunk
-            if next_cr < pos:
-                next_cr = buf.find(b"\r", pos)
-                if next_cr < 0:
-                    next_cr = end_of_chunk
-            line_end = next_lf if next_lf < next_cr else next_cr
-            if line_end == end_of_chunk:
-                self._keep_partial_line(buf, pos, end_of_chunk)
-                break
-            line = self._take_line(buf, pos, line_end)
-            if buf[line_end] == _CR:
-                if line_end + 1 == end_of_chunk:
-                    self._pending_cr = True
-                    pos = end_of_chunk
-                elif buf[line_end + 1] == _LF:
-                    pos = line_end + 2
-                else:
-                    pos = line_end + 1
-            else:
-                pos = line_end + 1
-            if line is not None:
-                self._process_line(line, events)
+                buf = buf[1:]  # second half of a CRLF split across chunks (R7)
+        if _CR in buf:
+            # R5: CRLF, a lone CR and LF each end a line. They are rewritten as LF, so that LF
+            # is the only line end below. (bytes.splitlines and a join are ~2x faster on CRLF
+            # but build one object per line: ~20x the chunk's size for tiny lines.)
+            if buf[-1] == _CR:
+                self._pending_cr = True  # R7: an LF starting the next chunk completes this CRLF
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+        # The chunk's complete lines end at its last LF; the bytes after it begin a line that
+        # later chunks finish. io.BytesIO yields the lines one at a time, each with its LF,
+        # found by memchr: a line costs the same whatever its length (bytes.split walks byte
+        # by byte), and no list of the chunk's lines is built.
+        last = buf.rfind(b"\n")
+        events: list[Event] = []
+        if last < 0:
+            self._keep_partial_line(buf)
+        else:
+            # Limits are checked line by line only where this chunk could cross them: no line
+            # lying wholly in the chunk is longer than the chunk, and the data buffer grows by
+            # at most the bytes of the lines it completes (value and LF per data line).
+            max_line = self._max_line_size
+            if max_line is not None and len(buf) <= max_line:
+                max_line = None
+            max_event = self._max_event_size
+            if max_event is not None and len(self._data) + len(self._line) + len(buf) <= max_event:
+                max_event = None
+            start = 0
+            if self._line or self._skip_line:  # the line begun in earlier chunks ends here
+                start = buf.find(b"\n") + 1
+                first = self._finish_line(buf[:start])
+                if first is not None:
+                    self._process_lines((first,), events, max_line, max_event)
+            self._process_lines(BytesIO(buf[start : last + 1]), events, max_line, max_event)
+            if last + 1 < len(buf):
+                self._keep_partial_line(buf[last + 1 :])
 
         violation = self._violation
         if violation is not None:
@@ -330,39 +335,34 @@ class Decoder:
         self._reset_block()
         return []
 
-    def _keep_partial_line(self, buf: bytes, start: int, end: int) -> None:
+    def _keep_partial_line(self, tail: bytes) -> None:
+        """Keep the start of a line that later chunks finish, unless it is over the limit."""
         if self._skip_line:
             return
-        size = len(self._line) + (end - start)
+        size = len(self._line) + len(tail)
         limit = self._max_line_size
         if limit is not None and size > limit:
             self._violate("max_line_size", limit, size)
             self._skip_line = True
             self._line = bytearray()  # its bytes are dropped: free them now, not at its end
             return
-        self._line += buf[start:end]
+        self._line += tail
 
-    def _take_line(self, buf: bytes, start: int, end: int) -> bytes | None:
-        """Return the finished line (joined with any part from earlier chunks), or None if it
-        is dropped for being over the limit."""
+    def _finish_line(self, end: bytes) -> bytes | None:
+        """Return the line begun in earlier chunks and ended by ``end`` (its last part and
+        LF), or None if it is dropped for being over the limit."""
         partial = self._line
-        skip = self._skip_line
-        if not skip:
-            size = len(partial) + (end - start)
-            limit = self._max_line_size
-            if limit is not None and size > limit:
-                self._violate("max_line_size", limit, size)
-                skip = True
-        self._skip_line = False
-        if partial:
-            self._line = bytearray()
-            if skip:
-                return None
-            partial += buf[start:end]
-            return bytes(partial)
-        if skip:
+        self._line = bytearray()
+        if self._skip_line:
+            self._skip_line = False
             return None
-        return buf[start:end]
+        size = len(partial) + len(end) - 1
+        limit = self._max_line_size
+        if limit is not None and size > limit:
+            self._violate("max_line_size", limit, size)
+            return None
+        partial += end
+        return bytes(partial)
 
     def _violate(self, limit_name: str, limit: int, size: int) -> None:
         if self._violation is None:
@@ -371,72 +371,98 @@ class Decoder:
         self._discarding = True
 
     def _reset_block(self) -> None:
-        self._data = bytearray()
+        self._data.clear()  # in place: _process_lines holds it in a local
         self._event_type = ""
         self._block_retry = None
 
-    def _process_line(self, line: bytes, events: list[Event]) -> None:
-        if not line:  # R9
-            self._dispatch(events)
-            return
-        if self._discarding:
-            return
-        if line[0] == _COLON:  # R10
-            return
-        colon = line.find(b":")
-        if colon < 0:  # R12
-            name, value = line, b""
-        else:  # R11
-            name, value = line[:colon], line[colon + 1 :]
-            if value[:1] == b" ":
-                value = value[1:]
-        # R13-R17: names are compared literally; bytes equal b"data" exactly when the decoded
-        # name equals "data", since invalid UTF-8 never decodes to ASCII.
-        if name == b"data":  # R14
-            size = len(self._data) + len(value) + 1
-            limit = self._max_event_size
-            if limit is not None and size > limit:
-                self._violate("max_event_size", limit, size)
-                return
-            self._data += value
-            self._data.append(_LF)
-        elif name == b"event":  # R13
-            self._event_type = value.decode("utf-8", "replace")
-        elif name == b"id":  # R15
-            if b"\x00" not in value:
-                self._id_buffer = value.decode("utf-8", "replace")
-        elif name == b"retry":  # R16
-            retry = parse_retry(value)
-            if retry is not None:
-                self._retry = retry
-                self._block_retry = retry
-        # R17: any other name is ignored.
+    def _process_lines(
+        self,
+        lines: Iterable[bytes],
+        events: list[Event],
+        max_line: int | None,
+        max_event: int | None,
+    ) -> None:
+        """Process complete lines, each ending in LF, in stream order (R8), appending the
+        events they complete.
 
-    def _dispatch(self, events: list[Event]) -> None:
-        self._last_event_id = self._id_buffer  # R18, even for a block without data
-        if self._discarding:  # the dropped event's blank line: resynchronised
-            self._discarding = False
-            self._reset_block()
-            return
-        if self._data:  # R19: no data line since the last dispatch -> no event
-            # R20: the buffer always ends in LF here; remove that one LF.
-            data = self._data[:-1].decode("utf-8", "replace")
-            events.append(
-                _make_event(
-                    data, self._event_type or "message", self._last_event_id, self._block_retry
-                )
-            )  # R21
-        self._reset_block()  # R22
+        ``max_line`` and ``max_event`` are the limits to check, None where the caller knows
+        that these lines cannot cross them. This loop is the decoder's hot path, so R9-R22 are
+        all inline (a method call per line or event would cost up to a third of the time), the
+        usual ``data: `` line tested first.
+        """
+        data = self._data  # the data buffer (R14): each value followed by LF, as raw bytes
+        for line in lines:
+            if line == b"\n":  # R9: a blank line dispatches the event
+                self._last_event_id = self._id_buffer  # R18, even for a block without data
+                if data:  # R19: no data line since the last dispatch -> no event
+                    del data[-1]  # R20: the buffer always ends in LF here; remove that one LF
+                    event = _new_event(Event)  # R21
+                    _set_data(event, data.decode("utf-8", "replace"))
+                    _set_event(event, self._event_type or "message")
+                    _set_id(event, self._last_event_id)
+                    _set_retry(event, self._block_retry)
+                    events.append(event)
+                    data.clear()  # R22
+                else:  # (the data buffer stays empty while discarding)
+                    self._discarding = False  # a dropped event's blank line: resynchronised
+                self._event_type = ""  # R22
+                self._block_retry = None
+                continue
+            if max_line is not None and len(line) - 1 > max_line:
+                self._violate("max_line_size", max_line, len(line) - 1)
+                continue
+            if self._discarding:
+                continue
+            if line[:6] == b"data: ":  # the usual data line, R11 dropping its one space
+                value = line[6:-1]
+            elif line[0] == _COLON:  # R10: a comment
+                continue
+            else:
+                # R11: the name is what precedes the first colon, the value what follows it
+                # less one leading space; R12: with no colon the whole line is the name.
+                name, _, value = line[:-1].partition(b":")
+                if value[:1] == b" ":
+                    value = value[1:]
+                # R13-R17: names are compared literally; bytes equal b"data" exactly when the
+                # decoded name equals "data", since invalid UTF-8 never decodes to ASCII.
+                if name == b"event":  # R13
+                    self._event_type = value.decode("utf-8", "replace")
+                    continue
+                if name == b"id":  # R15
+                    if _NUL not in value:
+                        self._id_buffer = value.decode("utf-8", "replace")
+                    continue
+                if name == b"retry":  # R16
+                    retry = parse_retry(value)
+                    if retry is not None:
+                        self._retry = retry
+                        self._block_retry = retry
+                    continue
+                if name != b"data":  # R17: any other name is ignored
+                    continue
+            # R14: append the value and one LF to the data buffer.
+            if max_event is not None and len(data) + len(value) + 1 > max_event:
+                self._violate("max_event_size", max_event, len(data) + len(value) + 1)
+                continue
+            data += value
+            data.append(_LF)
 
 
-def iter_events(chunks: Iterable[bytes], **decoder_options: Any) -> Iterator[Event]:
+def iter_events(
+    chunks: Iterable[bytes], *, decoder: Decoder | None = None, **decoder_options: Any
+) -> Iterator[Event]:
     """Decode an iterable of byte chunks (e.g. ``response.iter_bytes()``) into events.
 
-    ``decoder_options`` go to :class:`Decoder`. At the end of the chunks the unfinished event
-    is discarded (R23). If a limit is crossed, the events that chunk completed are yielded
-    first, then :class:`LimitExceeded` is raised.
+    ``decoder_options`` go to a new :class:`Decoder`; or pass a ``decoder`` made beforehand
+    (without options), to read its ``last_event_id`` and ``retry`` while iterating. At the
+    end of the chunks the decoder is closed: the unfinished event is discarded (R23). If a
+    limit is crossed, the events that chunk completed are yielded first, then
+    :class:`LimitExceeded` is raised.
+
+    Raises (on the first ``next()``, as the chunks are only read then):
+        TypeError: ``decoder`` is not a :class:`Decoder`, or comes with ``decoder_options``.
     """
-    decoder = Decoder(**decoder_options)
+    decoder = _decoder_for(decoder, decoder_options)
     for chunk in chunks:
         try:
             events = decoder.feed(chunk)
@@ -448,10 +474,10 @@ def iter_events(chunks: Iterable[bytes], **decoder_options: Any) -> Iterator[Eve
 
 
 async def aiter_events(
-    chunks: AsyncIterable[bytes], **decoder_options: Any
+    chunks: AsyncIterable[bytes], *, decoder: Decoder | None = None, **decoder_options: Any
 ) -> AsyncIterator[Event]:
     """Async twin of :func:`iter_events`, for ``response.aiter_bytes()`` and the like."""
-    decoder = Decoder(**decoder_options)
+    decoder = _decoder_for(decoder, decoder_options)
     async for chunk in chunks:
         try:
             events = decoder.feed(chunk)
@@ -465,11 +491,27 @@ async def aiter_events(
         yield event
 
 
+def _decoder_for(decoder: object, decoder_options: dict[str, Any]) -> Decoder:
+    """The decoder :func:`iter_events` feeds: a new one, or the caller's."""
+    if decoder is None:
+        return Decoder(**decoder_options)
+    if not isinstance(decoder, Decoder):
+        raise TypeError(f"decoder must be a Decoder, not {type(decoder).__name__}")
+    if decoder_options:
+        raise TypeError("pass decoder options or a decoder, not both")
+    return decoder
+
+
+def _is_str(value: object) -> TypeGuard[str]:
+    # The real type, as the Cython twin checks it: an object whose __class__ claims str is not.
+    return issubclass(type(value), str)
+
+
 def _utf8(field: str, value: object) -> bytes:
-    if not isinstance(value, str):
+    if not _is_str(value):
         raise TypeError(f"{field} must be str, not {type(value).__name__}")
     try:
-        return value.encode("utf-8")
+        return str.encode(value, "utf-8")  # a str subclass's own encode() plays no part
     except UnicodeEncodeError:
         raise ValueError(f"{field} is not encodable as UTF-8 (lone surrogate)") from None
 
@@ -477,17 +519,19 @@ def _utf8(field: str, value: object) -> bytes:
 def _single_line(field: str, value: object, forbid_nul: bool = False) -> bytes:
     raw = _utf8(field, value)
     if b"\r" in raw or b"\n" in raw:
-        raise ValueError(f"{field} must not contain CR or LF: {value!r}")
+        raise ValueError(f"{field} must not contain CR or LF: {str.__repr__(value)}")
     if forbid_nul and b"\x00" in raw:
-        raise ValueError(f"{field} must not contain NUL (the decoder would ignore it): {value!r}")
+        raise ValueError(
+            f"{field} must not contain NUL (the decoder would ignore it): {str.__repr__(value)}"
+        )
     return raw
 
 
 def _text_lines(field: str, value: object) -> list[bytes]:
     """Split ``value`` (str, or UTF-8 bytes for data) on CRLF, CR and LF into UTF-8 lines."""
-    if field == "data" and isinstance(value, (bytes, bytearray, memoryview)):
+    if field == "data" and issubclass(type(value), (bytes, bytearray, memoryview)):
         try:
-            text = bytes(value).decode("utf-8")
+            text = bytes(value).decode("utf-8")  # type: ignore[call-overload]
         except UnicodeDecodeError as exc:
             raise ValueError(
                 f"{field} is not valid UTF-8: {exc.reason} at byte {exc.start}"
@@ -534,11 +578,7 @@ def encode(
     if id is not None:
         out.append(b"id: " + _single_line("id", id, forbid_nul=True))
     if retry is not None:
-        if isinstance(retry, bool) or not isinstance(retry, int):
-            raise TypeError(f"retry must be int, not {type(retry).__name__}")
-        if retry < 0:
-            raise ValueError(f"retry must be >= 0, not {retry}")
-        out.append(b"retry: " + format_retry(retry).encode("ascii"))
+        out.append(b"retry: " + retry_text(retry).encode("ascii"))
     if data is not None:
         out.extend(b"data: " + line for line in _text_lines("data", data))
     out.append(b"")

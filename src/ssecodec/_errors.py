@@ -1,4 +1,9 @@
-"""Exceptions shared by both twins, so ``except ssecodec.LimitExceeded`` works whichever runs."""
+"""Exceptions shared by both twins, so ``except ssecodec.LimitExceeded`` works whichever runs.
+
+They are defined here and exported by :mod:`ssecodec`; ``__module__`` names that public home, so
+tracebacks and reprs show ``ssecodec.LimitExceeded`` (the name to import and catch), and pickle
+finds the classes there.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from typing import Any
 
 class SSEError(Exception):
     """Base class of every error ssecodec raises on purpose."""
+
+    __module__ = "ssecodec"
 
 
 class LimitExceeded(SSEError, ValueError):
@@ -24,6 +31,8 @@ class LimitExceeded(SSEError, ValueError):
             far).
         events: the events the failing ``feed()`` call completed.
     """
+
+    __module__ = "ssecodec"
 
     def __init__(
         self,
@@ -43,6 +52,18 @@ class LimitExceeded(SSEError, ValueError):
     def __reduce__(self) -> tuple[Any, ...]:
         state = (str(self), self.limit_name, self.limit, self.size, self.events)
         return (_rebuild_limit_exceeded, state)
+
+
+class SendTimeout(SSEError, TimeoutError):
+    """One write to the client took longer than ``send_timeout`` seconds.
+
+    Raised by the server responses of :mod:`ssecodec.starlette` and :mod:`ssecodec.aiohttp`
+    (both export it). The client stopped reading (or the network stalled). The producer has been
+    stopped and its cleanup has run; the exception then propagates so that the server drops the
+    connection.
+    """
+
+    __module__ = "ssecodec"
 
 
 def _rebuild_limit_exceeded(

@@ -16,18 +16,34 @@ the meaning of the stream for any spec-conforming reader:
 Every byte is scanned a bounded number of times whatever the chunking: a chunk is searched
 for CR once (``memchr``), the boundary search covers only the new bytes (searching backwards
 from the end, so it usually stops within the last event), and a run of events is scanned once
-for comment lines. Memory is bounded by ``max_event_size`` (the unfinished event).
+for comment lines. Memory is bounded by ``max_event_size`` (the unfinished event): an event held
+across reads is joined into one ``bytes`` only while it is small (``split_size``); a bigger one
+comes back from :meth:`Framer.feed_split` as the reads it arrived in, so that it is never held
+twice.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterator
+from typing import Final, cast
 
 from ._errors import LimitExceeded
 
-__all__ = ["BOM", "Framer", "FramingLimitExceeded", "split_comments", "strip_comments"]
+__all__ = [
+    "BOM",
+    "SPLIT_SIZE",
+    "CommentSplitter",
+    "Framer",
+    "FramingLimitExceeded",
+    "split_comments",
+    "strip_comments",
+]
 
 BOM: Final = b"\xef\xbb\xbf"
+SPLIT_SIZE = 256 * 1024
+"""The default ``split_size`` of a :class:`Framer` (read when one is made)."""
+_LF: Final = 10
+_COLON: Final = 58
 _COPY_SMALL: Final = 4096  # below this, slicing a chunk costs less than a memoryview
 _CR: Final = 13  # `13 in chunk` is a memchr; `b"\r" in chunk` takes a slower general search
 
@@ -36,10 +52,11 @@ class FramingLimitExceeded(LimitExceeded):
     """An unfinished event grew past ``max_event_size`` bytes.
 
     ``complete`` holds the whole events the failing :meth:`Framer.feed` call finished before
-    that (forward them, then give up on the stream).
+    that (forward them, then give up on the stream); from :meth:`Framer.feed_split` it may be a
+    list of pieces, as that returns them.
     """
 
-    complete: bytes = b""
+    complete: bytes | list[bytes] = b""
 
 
 def strip_comments(block: bytes) -> bytes:
@@ -97,6 +114,131 @@ def split_comments(block: bytes) -> list[tuple[bool, bytes]]:
     return out
 
 
+class CommentSplitter:
+    """:func:`split_comments` over LF-normalised bytes that come in pieces cut anywhere.
+
+    Its state (whether the next byte starts a line; a comment line begun in an earlier
+    piece) is kept across calls of :meth:`split`, so that the pieces of one call may end
+    inside a line and the next call go on from there.
+    """
+
+    __slots__ = ("_at_start", "_comment")
+
+    def __init__(self) -> None:
+        self._at_start = True  # the next byte starts a line
+        self._comment: list[bytes] | None = None  # a comment line begun, not yet ended
+
+    @property
+    def idle(self) -> bool:
+        """At a line start, with no comment line begun: where :func:`split_comments` starts."""
+        return self._at_start and self._comment is None
+
+    def split(self, pieces: list[bytes]) -> Iterator[tuple[bool, bytes]]:
+        """Yield ``(is_comment, bytes)`` in order: comment lines whole with their LF (joined
+        when one straddles pieces or calls), the bytes between them as they are or as slices
+        of one piece. A comment line still unfinished at the end is kept for the next call.
+
+        ``pieces`` is consumed (emptied) as it is split, so that each piece can be released
+        once done with.
+        """
+        pieces.reverse()
+        at_start = self._at_start
+        comment = self._comment
+        try:
+            while pieces:
+                piece = pieces.pop()
+                size = len(piece)
+                if not size:
+                    continue
+                pos = 0
+                if comment is not None:
+                    end = piece.find(b"\n")
+                    if end < 0:
+                        comment.append(piece)
+                        continue
+                    comment.append(piece[: end + 1])
+                    line = b"".join(comment)
+                    comment = None
+                    yield True, line
+                    pos = end + 1
+                    at_start = True
+                kept = pos
+                while True:
+                    if at_start and pos < size and piece[pos] == _COLON:
+                        start = pos
+                    else:
+                        start = piece.find(b"\n:", pos)
+                        if start < 0:
+                            break
+                        start += 1
+                    if start > kept:
+                        yield False, piece[kept:start]
+                    end = piece.find(b"\n", start)
+                    if end < 0:
+                        comment = [piece[start:]]
+                        kept = size
+                        break
+                    yield True, piece[start : end + 1]
+                    pos = kept = end + 1
+                    at_start = True
+                if kept < size:
+                    yield False, piece if kept == 0 else piece[kept:]
+                at_start = piece[-1] == _LF
+        finally:
+            self._at_start = at_start
+            self._comment = comment
+
+
+def _has_field(parts: list[bytes], at_start: bool) -> tuple[bool, bool]:
+    """Whether ``parts`` (LF line ends, starting at a line start if ``at_start``, else inside
+    a comment line) hold a field line; and whether their end is at a line start."""
+    for part in parts:
+        pos = 0
+        size = len(part)
+        while pos < size:
+            if at_start:
+                if part[pos] == _LF:
+                    pos += 1
+                    continue
+                if part[pos] != _COLON:
+                    return True, False
+            end = part.find(b"\n", pos)  # the end of a comment line
+            if end < 0:
+                at_start = False
+                break
+            pos = end + 1
+            at_start = True
+    return False, at_start
+
+
+def _strip_comment_pieces(pieces: list[bytes]) -> list[bytes]:
+    """:func:`strip_comments` over pieces (consumed), without joining them."""
+    kept = []
+    found = False
+    for is_comment, piece in CommentSplitter().split(pieces):
+        if is_comment:
+            found = True
+        else:
+            kept.append(piece)
+    if not found:
+        return kept
+    # Blank lines left at either end go too, as strip_comments drops them.
+    while kept:
+        first = kept[0].lstrip(b"\n")
+        if first:
+            kept[0] = first
+            break
+        del kept[0]
+    while kept:
+        last = kept[-1].rstrip(b"\n")
+        if last:
+            kept[-1] = last
+            kept.append(b"\n\n")
+            break
+        kept.pop()
+    return kept
+
+
 class Framer:
     """Incremental event framer (see the module docstring). One per stream; not thread-safe.
 
@@ -104,15 +246,38 @@ class Framer:
         keep_comments: forward comment lines (``: ...``) instead of removing them.
         max_event_size: the largest unfinished event held, in bytes (LF line ends, comments
             included); ``None`` for no limit.
+        split_size: :meth:`feed_split` returns the events completing a held event of more
+            than this many bytes in pieces (default :data:`SPLIT_SIZE`, 256 KiB).
+        hold: hold an unfinished event back until it is complete (the default). With
+            ``False`` (and ``keep_comments``), once an unfinished event is larger than
+            ``split_size`` :meth:`feed_split` returns its bytes as they come, for a caller
+            that decodes them (and so holds the event itself, once).
     """
 
     __slots__ = (
-        "_bom", "_cr", "_first", "_keep_comments", "_lf", "_max_event_size", "_parts", "_size",
+        "_bom", "_cr", "_first", "_hold", "_keep_comments", "_lf", "_max_event_size", "_parts",
+        "_released", "_released_field", "_scan_start", "_size", "_split_size",
     )
 
-    def __init__(self, *, keep_comments: bool = False, max_event_size: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        keep_comments: bool = False,
+        max_event_size: int | None = None,
+        split_size: int | None = None,
+        hold: bool = True,
+    ) -> None:
+        if not hold and not keep_comments:
+            raise ValueError("Framer(hold=False) needs keep_comments=True")
         self._keep_comments = keep_comments
         self._max_event_size = max_event_size
+        self._split_size = SPLIT_SIZE if split_size is None else split_size
+        self._hold = hold
+        # hold=False: the unfinished event has been returned so far (_released); whether
+        # that had a field line, and whether it ended at a line start (for the rest).
+        self._released = False
+        self._released_field = False
+        self._scan_start = True
         # The unfinished event, LF-normalised, in pieces (appending stays linear); it always
         # starts at a line start. _lf: it ends with LF (a boundary may straddle two chunks).
         self._parts: list[bytes | memoryview] = []
@@ -126,8 +291,16 @@ class Framer:
 
     @property
     def pending(self) -> int:
-        """Bytes of the unfinished event held back."""
+        """Bytes of the unfinished event (held back; with ``hold=False`` also those already
+        returned)."""
         return self._size
+
+    def holds_event(self) -> bool:
+        """Whether the unfinished event has a field line (not only comments or blank lines):
+        what a stream ending now would lose."""
+        if self._released:
+            return self._released_field
+        return _has_field(cast("list[bytes]", self._parts), True)[0]
 
     def feed(self, data: bytes | bytearray | memoryview) -> bytes:
         """Add bytes; return the whole events they completed (``b""`` if none).
@@ -140,6 +313,20 @@ class Framer:
                 ``complete`` holds what this call completed before it. The framer must not be
                 fed again.
         """
+        try:
+            out = self.feed_split(data)
+        except FramingLimitExceeded as exc:
+            if isinstance(exc.complete, list):
+                exc.complete = b"".join(exc.complete)
+            raise
+        return out if isinstance(out, bytes) else b"".join(out)
+
+    def feed_split(self, data: bytes | bytearray | memoryview) -> bytes | list[bytes]:
+        """:meth:`feed`, except that a run completing a held event of more than ``split_size``
+        bytes is returned as a list of pieces (the reads the event arrived in, unjoined), to
+        be sent in order; joined, they are what :meth:`feed` returns. Forwarding the pieces
+        one by one never holds a big event twice.
+        """
         chunk = data if isinstance(data, bytes) else bytes(data)
         if (
             # The common case, one or more whole events with LF line ends and nothing held:
@@ -151,6 +338,7 @@ class Framer:
             and not self._cr
             and _CR not in chunk
             and (self._keep_comments or (chunk[:1] != b":" and chunk.find(b"\n:") < 0))
+            and not self._released
         ):
             return chunk
         if not chunk:
@@ -175,7 +363,7 @@ class Framer:
                 chunk = b"".join(pieces)
             else:
                 chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        parts: list[bytes | memoryview] = self._parts
+        parts = self._parts
         cut = chunk.rfind(b"\n\n") + 2  # just after the last boundary in the new bytes
         # None in the new bytes (cut == 1)? One may still straddle the old and the new ones.
         if cut == 1 and not (self._lf and chunk[:1] == b"\n"):
@@ -184,16 +372,33 @@ class Framer:
             self._lf = chunk[-1:] == b"\n"
             if self._max_event_size is not None:
                 self._check(b"")
-            return b""
-        if parts:
+            if self._hold or self._size <= self._split_size or (self._first and self._size < 3):
+                return b""  # (the stream's first bytes go out once a second BOM is ruled out)
+            # hold=False and a big unfinished event: hand its bytes on as they come.
+            if not self._released_field:
+                self._released_field, self._scan_start = _has_field(
+                    cast("list[bytes]", parts), self._scan_start
+                )
+            self._released = True
+            self._parts = []
+            return self._split(cast("list[bytes]", parts))
+        held: list[bytes | memoryview] | None = None
+        if not parts:
+            block = chunk if cut == len(chunk) else chunk[:cut]
+        elif self._size + cut <= self._split_size:
             # (a big chunk is not copied twice: join reads the memoryview)
             parts.append(chunk[:cut] if len(chunk) < _COPY_SMALL else memoryview(chunk)[:cut])
             block = b"".join(parts)
             parts.clear()
-        elif cut == len(chunk):
-            block = chunk
         else:
-            block = chunk[:cut]
+            # A big event held across reads: joining the reads would hold it twice.
+            held = parts
+            held.append(chunk if cut == len(chunk) else chunk[:cut])
+            self._parts = parts = []
+            block = b""
+        if self._released:
+            self._released = self._released_field = False
+            self._scan_start = True
         if cut < len(chunk):
             rest = chunk[cut:]
             parts.append(rest)
@@ -202,6 +407,9 @@ class Framer:
         else:
             self._size = 0
             self._lf = False
+        if held is not None:
+            # (held parts are bytes: a memoryview is only appended right before a join)
+            return self._split(cast("list[bytes]", held))
         if not self._keep_comments:
             block = strip_comments(block)
         if self._first and block:
@@ -214,7 +422,25 @@ class Framer:
             self._check(block)
         return block
 
-    def _check(self, complete: bytes) -> None:
+    def _split(self, pieces: list[bytes]) -> list[bytes]:
+        """The end of :meth:`feed_split` for a run returned in pieces (what is done to a
+        joined block, done piecewise)."""
+        if not self._keep_comments:
+            pieces = _strip_comment_pieces(pieces)
+        if self._first and pieces:
+            self._first = False
+            head = b""
+            for piece in pieces:
+                head += piece[: 3 - len(head)]
+                if len(head) == 3:
+                    break
+            if head == BOM:  # a second BOM (see feed_split)
+                pieces.insert(0, b"\n")
+        if self._parts and self._max_event_size is not None:
+            self._check(pieces)
+        return pieces
+
+    def _check(self, complete: bytes | list[bytes]) -> None:
         limit = self._max_event_size
         if limit is not None and self._size > limit:
             size = self._size
@@ -237,4 +463,6 @@ class Framer:
         self._lf = False
         self._bom = None
         self._cr = False
+        self._released = self._released_field = False
+        self._scan_start = True
         return size

@@ -7,6 +7,8 @@ split long numbers in halves so the work stays close to linear and never raises.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 _SMALL = 1000  # digits that int()/str() handle quickly and under the default limit
 MAX_RETRY_DIGITS = 100_000
 """Significant digits beyond which a ``retry`` value is ignored (see ``parse_retry``)."""
@@ -55,6 +57,37 @@ def format_retry(value: int) -> str:
     if value >= _pow10(MAX_RETRY_DIGITS):
         raise ValueError(f"retry must have at most {MAX_RETRY_DIGITS} digits")
     return _format_big(value)
+
+
+def is_retry_int(value: object) -> TypeGuard[int]:
+    """Whether ``value`` may be a ``retry``: an ``int`` (or subclass) that is not a ``bool``.
+
+    Judged by the real type, as the Cython twin's checks do: an object whose ``__class__``
+    merely claims ``int`` is not one.
+    """
+    kind = type(value)
+    return issubclass(kind, int) and not issubclass(kind, bool)
+
+
+def retry_text(value: object) -> str:
+    """Check the encoder's ``retry`` argument and return the decimal text to write.
+
+    Both twins call this, so they accept, refuse and write exactly the same values. An ``int``
+    subclass (an ``IntEnum`` member, say) counts by its integer value alone: its own
+    ``__str__``, ``__format__`` or comparisons never reach the output, where they could
+    write ``R.SLOW`` (Python 3.10's ``IntEnum``) or a line break that injects fields.
+
+    Raises:
+        TypeError: ``value`` is not an ``int``, or is a ``bool``.
+        ValueError: ``value`` is negative, or has more than :data:`MAX_RETRY_DIGITS` digits.
+    """
+    if not is_retry_int(value):
+        raise TypeError(f"retry must be int, not {type(value).__name__}")
+    number = int.__index__(value)  # an exact int, whatever a subclass overrides
+    if number < 0:
+        shown = str(number) if number > -_pow10(_SMALL) else "a negative number"
+        raise ValueError(f"retry must be >= 0, not {shown}")
+    return format_retry(number)
 
 
 def _format_big(value: int) -> str:

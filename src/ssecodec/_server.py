@@ -22,14 +22,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import math
 import threading
+import types
 import weakref
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Mapping,
+)
 from typing import Any, Final
 
-from ssecodec import Event, SSEError, encode, encode_comment
+from ssecodec import Event, SendTimeout, SSEError, encode_comment
+
+from ._items import to_bytes
 
 __all__ = [
     "DEFAULT_BUFFER_SIZE",
@@ -61,55 +72,7 @@ PING_COMMENT: Final = encode_comment("ping")
 DEFAULT_BUFFER_SIZE: Final = 64 * 1024
 """Bytes a producer may run ahead of the socket (``buffer_size``); caps one coalesced write."""
 _CLEANUP_TIMEOUT: Final = 5.0  # how long to wait for a cancelled producer's cleanup
-_FIELDS: Final = frozenset({"data", "event", "id", "retry", "comment"})
-
-
-
-class SendTimeout(SSEError, TimeoutError):
-    """One write to the client took longer than ``send_timeout`` seconds.
-
-    The client stopped reading (or the network stalled). The producer has been stopped and its
-    cleanup has run; the exception then propagates so that the server drops the connection.
-    """
-
-
-def to_bytes(item: object) -> bytes:
-    """Encode one producer item (see :data:`Item`) to the bytes sent on the wire.
-
-    Raises:
-        TypeError: the item is of another type, or a mapping has an unknown key.
-        ValueError: a field is invalid (see :func:`ssecodec.encode`).
-    """
-    if isinstance(item, Event):
-        return item.encode()
-    if isinstance(item, bytes):
-        return item
-    if isinstance(item, (bytearray, memoryview)):
-        return bytes(item)
-    if isinstance(item, str):
-        return encode(item)
-    if isinstance(item, Mapping):
-        unknown = set(item) - _FIELDS
-        if unknown:
-            raise TypeError(
-                f"unknown SSE field(s) {sorted(map(str, unknown))}; "
-                f"expected some of {sorted(_FIELDS)}"
-            )
-        data = item.get("data")
-        if data is not None and not isinstance(data, (str, bytes, bytearray, memoryview)):
-            data = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        elif isinstance(data, (bytearray, memoryview)):
-            data = bytes(data)
-        return encode(
-            data,
-            event=item.get("event"),
-            id=item.get("id"),
-            retry=item.get("retry"),
-            comment=item.get("comment"),
-        )
-    raise TypeError(
-        "an event stream yields Event, dict, str or bytes, not " + type(item).__name__
-    )
+_TIMER_SLACK: Final = 0.001  # a timer firing this early counts as on time
 
 
 def _check_seconds(name: str, value: object, *, allow_none: bool) -> float | None:
@@ -233,18 +196,25 @@ class EventStream:
         self._finished = False
         self._error: BaseException | None = None
         self._stop = False
+        self._thread_waiting = False  # the producer thread waits for room
         # Loop-side state.
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        self._wake: asyncio.Event | None = None
-        self._room_async: asyncio.Event | None = None
+        self._waiter: asyncio.Future[None] | None = None  # the writer's, while it waits
+        self._room_async: asyncio.Future[None] | None = None  # an async producer's, while full
         self._client_gone = False
         self._close_requested = False
         self._final: bytes | None = None
         self._writer: asyncio.Task[Any] | None = None
+        self._sending = False  # a write is under way (from the writer or the producer task)
+        self._sender: asyncio.Task[Any] | None = None  # the task writing
+        self._send_error: BaseException | None = None  # how a write failed
+        self._writer_blocked = False  # the writer waits for the producer's write to end
         self._send_started: float | None = None
+        self._last_write = 0.0  # loop time the last write started (or the stream did)
+        self._ping_due = False
         self._timed_out = False
-        self._watchdog_handle: asyncio.TimerHandle | None = None
+        self._timer_handle: asyncio.Handle | None = None
         self.sends = 0
         """How many writes this stream made (keep-alives included); for measurements."""
 
@@ -252,16 +222,21 @@ class EventStream:
 
     def _notify(self) -> None:
         """Wake the writer; safe from the producer thread and from the loop."""
-        loop = self._loop
-        wake = self._wake
-        if loop is None or wake is None:
-            return
         if threading.get_ident() == self._loop_thread:
-            wake.set()
-        else:
+            self._wake()
+        elif self._loop is not None:
             # RuntimeError: the loop is closed, nobody is listening any more.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(wake.set)
+                self._loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        """Wake the writer if it waits (on the loop). It looks at everything when it wakes,
+        so one wake-up serves any number of reasons."""
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _put(self, data: bytes) -> bool:
         """Buffer one encoded item; True if the producer should now wait for room."""
@@ -284,22 +259,64 @@ class EventStream:
             self._error = error
         self._notify()
 
-    async def _produce_async(self, source: AsyncIterable[Item]) -> None:
+    async def _produce_async(
+        self, source: AsyncIterable[Item], send: Callable[[bytes], Awaitable[object]]
+    ) -> None:
+        """Run an async producer in this task, which also writes when that is cheapest.
+
+        An item that came after the producer waited is written at once from here when
+        nothing is buffered and no write is under way: one task wake-up per event, the
+        producer parked at its ``yield`` meanwhile. Otherwise the item is buffered. The next
+        item is then asked for without suspending this task: while items are ready at once
+        they are buffered too (write coalescing); when the producer is about to wait, what
+        is buffered is handed to the writer task. A full buffer is written from here, or
+        waited on while the writer is busy.
+        """
+        task = asyncio.current_task()
         iterator = source.__aiter__()
+        chunks = self._chunks
         error: BaseException | None = None
         try:
             while not self._stop:
+                step = iterator.__anext__().__await__()
                 try:
-                    item = await iterator.__anext__()
+                    suspended = step.send(None)
+                except StopIteration as ready:  # the next item, at once
+                    data = to_bytes(ready.value)
+                    if data:
+                        chunks.append(data)
+                        self._size += len(data)
+                        if self._size >= self._high_water:
+                            await self._write_full(send, task)
+                    continue
                 except StopAsyncIteration:
                     break
-                if self._put(to_bytes(item)):
-                    room = self._room_async
-                    assert room is not None
-                    room.clear()
-                    await room.wait()
+                if chunks:
+                    self._wake()  # the writer writes them while the producer waits
+                try:
+                    item = await _resume(step, suspended)
+                except StopAsyncIteration:
+                    break
+                data = item.encode() if type(item) is Event else to_bytes(item)
+                if not data:
+                    continue
+                if chunks or self._sending or self._close_requested:
+                    chunks.append(data)
+                    self._size += len(data)
+                    self._wake()
+                    if self._size >= self._high_water:
+                        await self._write_full(send, task)
+                else:  # what _send does, without a coroutine per event
+                    self._begin_send(task)
+                    try:
+                        await send(data)
+                    except BaseException as exc:
+                        raise self._send_failed(exc, task)  # noqa: B904 (cause set there)
+                    finally:
+                        self._end_send()
         except Exception as exc:
-            error = exc
+            if exc is not self._send_error:  # a failed write is the writer's to report
+                error = exc
         finally:
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
@@ -309,6 +326,22 @@ class EventStream:
                     error = error or exc
             self._end(error)
 
+    async def _write_full(
+        self, send: Callable[[bytes], Awaitable[object]], task: asyncio.Task[Any] | None
+    ) -> None:
+        """The buffer is full: write it from the producer task (parked at a ``yield``), or
+        wait until the writer task, busy writing, has made room."""
+        if self._sending or self._close_requested:
+            room = self._room_async = asyncio.get_running_loop().create_future()
+            await room
+            return
+        while not self._close_requested:
+            data, _, _ = self._take()
+            if data is None:
+                break
+            await self._send(send, data, task)
+        await asyncio.sleep(0)  # a producer that never waits must still let the loop run
+
     def _produce_sync(self, iterator: Iterable[Item]) -> None:
         error: BaseException | None = None
         try:
@@ -316,7 +349,9 @@ class EventStream:
                 if self._put(to_bytes(item)):
                     with self._lock:
                         while self._size >= self._low_water and not self._stop:
+                            self._thread_waiting = True
                             self._room.wait()
+                        self._thread_waiting = False
                 if self._stop:
                     break
         except BaseException as exc:
@@ -330,12 +365,14 @@ class EventStream:
                     error = error or exc
             self._end(error)
 
-    def _start_producer(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[None] | None:
+    def _start_producer(
+        self, loop: asyncio.AbstractEventLoop, send: Callable[[bytes], Awaitable[object]]
+    ) -> asyncio.Task[None] | None:
         content = self._content
         if isinstance(content, AsyncIterable):
-            return loop.create_task(self._produce_async(content))
+            return loop.create_task(self._produce_async(content, send))
         if isinstance(content, (list, tuple)):
-            return loop.create_task(self._produce_async(_aiter_sequence(content)))
+            return loop.create_task(self._produce_async(_aiter_sequence(content), send))
         iterator = iter(content)
         threading.Thread(
             target=self._produce_sync, args=(iterator,), name="ssecodec-producer", daemon=True
@@ -344,100 +381,185 @@ class EventStream:
 
     # -- writer side ------------------------------------------------------------------------
 
-    def _take(self) -> tuple[list[bytes], bool, BaseException | None]:
-        wake = self._wake
-        assert wake is not None and self._room_async is not None
-        wake.clear()
+    def _wake_producer(self) -> None:
+        room = self._room_async
+        if room is not None:
+            self._room_async = None
+            if not room.done():
+                room.set_result(None)
+
+    def _take(self) -> tuple[bytes | None, bool, BaseException | None]:
+        """What to write next (everything buffered, or one item if not coalescing), whether
+        the producer is done with nothing left, and its error."""
         with self._lock:
-            if self._coalesce or len(self._chunks) <= 1:
-                chunks = list(self._chunks)
-                self._chunks.clear()
+            chunks = self._chunks
+            if not chunks:
+                data = None
+            elif len(chunks) == 1:
+                data = chunks.popleft()
+                self._size = 0
+            elif self._coalesce:
+                data = b"".join(chunks)
+                chunks.clear()
                 self._size = 0
             else:
-                chunks = [self._chunks.popleft()]
-                self._size -= len(chunks[0])
-                wake.set()
-            finished = self._finished and not self._chunks
+                data = chunks.popleft()
+                self._size -= len(data)
+            finished = self._finished and not chunks
             error = self._error if finished else None
             room = self._size < self._low_water
-            if room:
+            if room and self._thread_waiting:
                 self._room.notify_all()
-        if room:
-            self._room_async.set()
-        return chunks, finished, error
+        if room and self._room_async is not None:
+            self._wake_producer()
+        return data, finished, error
 
-    async def _send(self, send: Callable[[bytes], Awaitable[object]], data: bytes) -> None:
-        # The send timeout is kept by a watchdog timer (_watchdog), not by a timeout context
+    def _begin_send(self, task: asyncio.Task[Any] | None) -> None:
+        # The send timeout is kept by the stream's timer (_timer), not by a timeout context
         # per write: that would cost more than the write itself when writes are small.
         self.sends += 1
-        assert self._loop is not None
-        self._send_started = self._loop.time()
-        try:
-            await send(data)
-        except asyncio.CancelledError:
+        self._sending = True
+        self._sender = task
+        self._ping_due = False
+        self._send_started = self._last_write = self._loop.time()  # type: ignore[union-attr]
+
+    def _send_failed(self, exc: BaseException, task: asyncio.Task[Any] | None) -> BaseException:
+        """What a failed write raises (noted for the writer, whichever task wrote):
+        :class:`SendTimeout` when the stream's timer cancelled it, ``_ClientGone`` for an
+        ``OSError``, else the exception itself."""
+        if isinstance(exc, asyncio.CancelledError):
             if not self._timed_out:
-                raise
-            task = asyncio.current_task()
+                return exc
             uncancel = getattr(task, "uncancel", None)  # Python >= 3.11
             if uncancel is not None:
                 uncancel()
-            raise SendTimeout(
+            error: BaseException = SendTimeout(
                 f"sending to the client took over {self._send_timeout:g} s"
-            ) from None
-        except OSError as exc:  # the transport is gone (aiohttp, ASGI spec >= 2.4)
-            raise _ClientGone from exc
-        finally:
-            self._send_started = None
+            )
+            error.__suppress_context__ = True
+        elif isinstance(exc, OSError):  # the transport is gone (aiohttp, ASGI spec >= 2.4)
+            error = _ClientGone()
+            error.__cause__ = exc
+        elif isinstance(exc, Exception):
+            error = exc
+        else:
+            return exc
+        self._send_error = error
+        return error
 
-    def _watchdog(self) -> None:
-        """Cancel the writer when one write has taken longer than ``send_timeout``."""
-        loop, timeout, writer = self._loop, self._send_timeout, self._writer
-        if loop is None or timeout is None or writer is None or writer.done():
+    def _end_send(self) -> None:
+        self._sending = False
+        self._sender = None
+        self._send_started = None
+        if self._writer_blocked:
+            self._writer_blocked = False
+            self._wake()
+
+    async def _send(
+        self,
+        send: Callable[[bytes], Awaitable[object]],
+        data: bytes,
+        task: asyncio.Task[Any] | None,
+    ) -> None:
+        """One write, from ``task`` (the writer's or the producer's); one at a time."""
+        self._begin_send(task)
+        try:
+            await send(data)
+        except BaseException as exc:
+            raise self._send_failed(exc, task)  # noqa: B904 (the cause is set as it should be)
+        finally:
+            self._end_send()
+
+    def _timer(self) -> None:
+        """The stream's one timer: the keep-alives and the send timeout.
+
+        A write only notes its time; the timer, moved on lazily, then sees whether
+        ``ping`` seconds passed since the last write (it asks the writer for a keep-alive)
+        and whether the write under way started ``send_timeout`` seconds ago (it cancels
+        the task writing). Then it sets itself for the earlier of the two next deadlines.
+        """
+        loop, writer = self._loop, self._writer
+        if loop is None or writer is None or writer.done() or self._stop:
             return
-        started = self._send_started
         now = loop.time()
-        if started is not None and now - started >= timeout:
-            self._timed_out = True
-            writer.cancel()
-            return
-        wait = timeout if started is None else started + timeout - now
-        self._watchdog_handle = loop.call_later(max(wait, 0.01), self._watchdog)
+        due = math.inf
+        ping, timeout = self._ping, self._send_timeout
+        if ping:
+            ping_at = self._last_write + ping
+            if now >= ping_at - _TIMER_SLACK:
+                self._ping_due = True
+                self._wake()
+                ping_at = now + ping
+            due = ping_at
+        if timeout is not None:
+            started, sender = self._send_started, self._sender
+            if started is None or sender is None:
+                due = min(due, now + timeout)  # a write starting later is seen in time
+            elif now - started >= timeout - _TIMER_SLACK:
+                self._timed_out = True
+                sender.cancel()
+                return
+            else:
+                due = min(due, started + timeout)
+        if due < math.inf:
+            self._timer_handle = loop.call_at(due, self._timer)
 
     async def _write_loop(self, send: Callable[[bytes], Awaitable[object]]) -> BaseException | None:
-        """Write until the producer is done (returns its error) or the client leaves."""
-        wake = self._wake
-        assert wake is not None
+        """Write until the producer is done (returns its error) or the client leaves.
+
+        The writer sleeps on a bare future that whoever has news for it resolves (a producer
+        handing over buffered items, the end of the producer or of its write, the watcher,
+        the keep-alive timer, a close request). It writes what a producer thread produced,
+        what an async producer buffered while it was busy, keep-alives and the last words;
+        an async producer writes a lone item itself.
+        """
+        loop = asyncio.get_running_loop()
+        task = self._writer
         while True:
             if self._client_gone:
                 raise _ClientGone
-            if self._close_requested:
-                chunks, _, _ = self._take()
-                if chunks:
-                    await self._send(send, b"".join(chunks))
-                if self._final:
-                    await self._send(send, self._final)
-                return None
-            if not wake.is_set():
-                if self._ping:
-                    try:
-                        await asyncio.wait_for(wake.wait(), self._ping)
-                    except asyncio.TimeoutError:
-                        await self._send(send, PING_COMMENT)
-                        continue
-                else:
-                    await wake.wait()
+            if self._send_error is not None:
+                raise self._send_error  # a write from the producer task failed
+            if self._sending:  # the producer task is writing: one write at a time
+                self._writer_blocked = True
+                waiter = self._waiter = loop.create_future()
+                await waiter
                 continue
-            chunks, finished, error = self._take()
-            if chunks:
-                await self._send(send, chunks[0] if len(chunks) == 1 else b"".join(chunks))
-            if finished:
+            if self._close_requested:
+                while True:
+                    data, _, _ = self._take()
+                    if data is None:
+                        break
+                    await self._send(send, data, task)
+                if self._final:
+                    await self._send(send, self._final, task)
+                return None
+            data, finished, error = self._take()
+            if data is not None:
+                await self._send(send, data, task)
+                if finished:
+                    return error
+                # News that came during the write found no waiter: look again before sleeping.
+                if (
+                    self._chunks
+                    or self._finished
+                    or self._client_gone
+                    or self._close_requested
+                    or self._send_error is not None
+                ):
+                    continue
+            elif finished:
                 return error
+            elif self._ping_due:
+                await self._send(send, PING_COMMENT, task)
+                continue
+            waiter = self._waiter = loop.create_future()
+            await waiter
 
     async def _watch(self, wait_disconnect: Callable[[], Awaitable[object]]) -> None:
         await wait_disconnect()
         self._client_gone = True
-        if self._wake is not None:
-            self._wake.set()
+        self._wake()
 
     def request_close(self, final: bytes | None = None) -> None:
         """End this stream cleanly soon (thread-safe): flush, send ``final``, end."""
@@ -446,8 +568,7 @@ class EventStream:
         def close() -> None:
             self._close_requested = True
             self._final = final
-            if self._wake is not None:
-                self._wake.set()
+            self._wake()
 
         if loop is None:
             return
@@ -457,17 +578,65 @@ class EventStream:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(close)
 
-    async def _stop_producer(self, task: asyncio.Task[None] | None) -> None:
+    async def _write(self, send: Callable[[bytes], Awaitable[object]]) -> bool:
+        """The writer task: :meth:`run`'s result, or its exception."""
+        try:
+            error = await self._write_loop(send)
+            if error is None:
+                return True
+            if self._on_error is None or not isinstance(error, Exception):
+                raise error
+            last = self._on_error(error)
+            if last is not None:
+                await self._send(send, to_bytes(last), self._writer)
+            return True
+        except _ClientGone:
+            return False
+
+    async def _finish(
+        self,
+        producer: asyncio.Task[None] | None,
+        watcher: asyncio.Task[None] | None,
+        writer: asyncio.Task[bool],
+    ) -> asyncio.CancelledError | None:
+        """Stop the producer, the watcher and the writer, then wait for their cleanup to end.
+
+        Everything that stops them happens before the first ``await``, so no cancellation
+        can skip it. The wait (at most ``_CLEANUP_TIMEOUT``) is shielded by hand: a cancel
+        scope (anyio; Starlette's middlewares, task groups) cancels the task again at every
+        loop iteration until it leaves the scope, so each cancellation landing here is
+        caught and the wait goes on. The first one caught is returned for the caller to
+        re-raise: the same object, so that the scope which sent it recognises it.
+        """
+        if self._timer_handle is not None:
+            self._timer_handle.cancel()
         with self._lock:
             self._stop = True
             self._room.notify_all()
-        if self._room_async is not None:
-            self._room_async.set()
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=_CLEANUP_TIMEOUT)
-        if task is not None and task.done() and not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not log it a second time
+        self._wake_producer()
+        tasks = (producer, watcher, writer)
+        pending: set[asyncio.Task[Any]] = set()
+        for task in tasks:
+            if task is not None and not task.done():
+                task.cancel()
+                pending.add(task)
+        cancelled: asyncio.CancelledError | None = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CLEANUP_TIMEOUT
+        while pending:
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            try:
+                await asyncio.wait(pending, timeout=left)
+            except asyncio.CancelledError as exc:
+                if cancelled is None:
+                    cancelled = exc
+            pending = {task for task in pending if not task.done()}
+        for task in tasks:
+            if task is not None and task.done() and not task.cancelled():
+                task.exception()  # retrieved, so asyncio does not log it a second time
+        return cancelled
 
     async def run(
         self,
@@ -490,38 +659,50 @@ class EventStream:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._loop_thread = threading.get_ident()
-        self._wake = asyncio.Event()
-        self._room_async = asyncio.Event()
-        self._writer = asyncio.current_task()
-        if self._send_timeout is not None:
-            self._watchdog_handle = loop.call_later(self._send_timeout, self._watchdog)
+        self._last_write = loop.time()
+        self._timer_handle = loop.call_soon(self._timer)
         if self._group is not None:
             self._group.add(self)
-        producer = self._start_producer(loop)
+        producer = self._start_producer(loop, send)
         watcher = None
         if wait_disconnect is not None:
             watcher = loop.create_task(self._watch(wait_disconnect))
+        # The writer is a task of its own: it wakes up once per write, and a task near the
+        # bottom of the stack wakes up much more cheaply than the caller, which is often
+        # awaited through a dozen layers of middleware. Cancelling the caller cancels it.
+        writer = loop.create_task(self._write(send))
+        self._writer = writer
         try:
-            error = await self._write_loop(send)
-            if error is None:
-                return True
-            if self._on_error is None or not isinstance(error, Exception):
-                raise error
-            last = self._on_error(error)
-            if last is not None:
-                await self._send(send, to_bytes(last))
-            return True
-        except _ClientGone:
-            return False
+            return await writer
         finally:
-            if self._watchdog_handle is not None:
-                self._watchdog_handle.cancel()
-            if watcher is not None:
-                watcher.cancel()
-                await asyncio.wait({watcher}, timeout=_CLEANUP_TIMEOUT)
-            await self._stop_producer(producer)
-            if self._group is not None:
-                self._group.discard(self)
+            try:
+                cancelled = await self._finish(producer, watcher, writer)
+            finally:
+                if self._group is not None:
+                    self._group.discard(self)
+            if cancelled is not None:
+                # Cancelled during the cleanup: the canceller gets its cancellation now
+                # (it replaces a return value, or the cancellation already under way).
+                raise cancelled
+
+
+@types.coroutine
+def _resume(step: Generator[Any, None, Any], suspended: Any) -> Generator[Any, Any, Any]:
+    """Await the rest of an awaitable whose iterator ``step`` was driven by hand up to its
+    first suspension, which yielded ``suspended``: what ``await`` would have done had it
+    been used from the start (cancellation goes through to it as well)."""
+    try:
+        yield suspended  # asyncio resumes a task's coroutine with None
+    except GeneratorExit:
+        step.close()
+        raise
+    except BaseException as exc:  # thrown in by the task: cancellation
+        try:
+            suspended = step.throw(exc)
+        except StopIteration as done:
+            return done.value
+        return (yield from _resume(step, suspended))
+    return (yield from step)  # the rest is delegated in C
 
 
 async def _aiter_sequence(items: Iterable[Item]) -> AsyncIterator[Item]:

@@ -28,12 +28,14 @@ Client::
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from ._deps import require
-from ._http import BODY_PREVIEW, is_event_stream, wrong_content_type
+from ._http import BODY_PREVIEW, DecoderState, ResponseError, is_event_stream
 from ._server import (
     DEFAULT_BUFFER_SIZE,
     DEFAULT_PING,
@@ -53,8 +55,8 @@ from aiohttp import web  # noqa: E402
 from aiohttp.abc import AbstractStreamWriter  # noqa: E402
 from multidict import CIMultiDict  # noqa: E402
 
-from ssecodec import Decoder, Event, LimitExceeded  # noqa: E402
-from ssecodec import SSEError as _SSEError  # noqa: E402
+from ssecodec import Decoder, Event  # noqa: E402
+from ssecodec import aiter_events as _aiter_events  # noqa: E402
 
 __all__ = [
     "Content",
@@ -71,7 +73,65 @@ __all__ = [
 ]
 
 _STREAMS = StreamGroup()
-_DISCONNECT_POLL = 0.2  # seconds between checks of the transport while the stream is idle
+_DISCONNECT_POLL = 0.2  # seconds between checks of the transports while the streams are idle
+
+
+class _DisconnectPoller:
+    """Notices the clients that left, for all the streams of one event loop.
+
+    aiohttp tells a handler nothing when its client goes (``handler_cancellation`` is off
+    by default), and a write only fails once there is something to write; so the
+    transports are looked at every ``_DISCONNECT_POLL`` seconds. One timer for all the
+    streams of a loop: a thousand idle streams cost one wake-up per period, not a thousand.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._watched: dict[asyncio.Future[None], web.BaseRequest] = {}
+        self._handle: asyncio.TimerHandle | None = None
+
+    async def wait(self, request: web.BaseRequest) -> None:
+        """Return once the client of ``request`` has gone."""
+        if _gone(request):
+            return
+        future = self._loop.create_future()
+        self._watched[future] = request
+        if self._handle is None:
+            self._handle = self._loop.call_later(_DISCONNECT_POLL, self._poll)
+        try:
+            await future
+        finally:
+            self._watched.pop(future, None)
+
+    def _poll(self) -> None:
+        self._handle = None
+        for future, request in list(self._watched.items()):
+            if _gone(request):
+                del self._watched[future]
+                if not future.done():
+                    future.set_result(None)
+        if self._watched:
+            self._handle = self._loop.call_later(_DISCONNECT_POLL, self._poll)
+
+
+def _gone(request: web.BaseRequest) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+_POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _DisconnectPoller] = (
+    weakref.WeakKeyDictionary()
+)
+_POLLERS_LOCK = threading.Lock()  # servers may run loops in several threads
+
+
+def _poller() -> _DisconnectPoller:
+    loop = asyncio.get_running_loop()
+    with _POLLERS_LOCK:
+        poller = _POLLERS.get(loop)
+        if poller is None:
+            poller = _POLLERS[loop] = _DisconnectPoller(loop)
+    return poller
 
 
 class EventSourceResponse(web.StreamResponse):
@@ -128,13 +188,10 @@ class EventSourceResponse(web.StreamResponse):
             return await super().prepare(request)
         writer = await super().prepare(request)
         self._stream.tag = request.app if isinstance(request, web.Request) else None
+        poller = _poller()
 
         async def wait_disconnect() -> None:
-            while True:
-                transport = request.transport
-                if transport is None or transport.is_closing():
-                    return
-                await asyncio.sleep(_DISCONNECT_POLL)
+            await poller.wait(request)
 
         await self._stream.run(self.write, wait_disconnect)
         return writer
@@ -162,18 +219,27 @@ async def on_shutdown(app: web.Application) -> None:
 # -- client ------------------------------------------------------------------------------------
 
 
-class SSEError(_SSEError, aiohttp.ClientError):
+class SSEError(ResponseError, aiohttp.ClientError):
     """The response is not an event stream (wrong ``Content-Type``).
 
     Attributes:
-        status: the HTTP status code.
+        status: the HTTP status code (also ``status_code``).
         content_type: the response's ``Content-Type`` header, or ``None``.
         body: the first bytes of the response body (up to 512).
     """
 
-    status: int
+    status_code: int
     content_type: str | None
     body: bytes
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code (aiohttp's name for :attr:`status_code`)."""
+        return self.status_code
+
+    @status.setter
+    def status(self, value: int) -> None:
+        self.status_code = value
 
 
 async def _read_preview(response: aiohttp.ClientResponse) -> bytes:
@@ -189,76 +255,55 @@ async def _read_preview(response: aiohttp.ClientResponse) -> bytes:
     return bytes(buf)
 
 
-async def _check_response(response: aiohttp.ClientResponse) -> None:
-    content_type = response.headers.get("Content-Type")
-    if is_event_stream(content_type):
-        return
+async def _refused(
+    response: aiohttp.ClientResponse, content_types: list[str]
+) -> AsyncIterator[Event]:
+    """Raise :class:`SSEError` at the first ``anext()``, where the events would have come."""
+    content_type = ", ".join(content_types) or None
     body = await _read_preview(response)
-    exc = SSEError(wrong_content_type(response.status, response.reason, content_type, body))
-    exc.status = response.status
-    exc.content_type = content_type
-    exc.body = body
-    raise exc
+    raise SSEError.for_response(response.status, response.reason, content_type, body)
+    yield  # an async generator, like the core's aiter_events
 
 
-class EventSource:
+class EventSource(DecoderState):
     """An event stream read from an ``aiohttp.ClientResponse``.
 
     Like ``httpx_sse.EventSource``, for aiohttp: :meth:`aiter_sse` checks the content type
     (raising :class:`SSEError` that shows the status and the start of the body) and yields
-    :class:`~ssecodec.Event` objects. The ``response`` is left for the caller to close.
+    :class:`~ssecodec.Event` objects; ``last_event_id`` and ``retry`` tell what the stream
+    gave so far. The ``response`` is left for the caller to close.
     """
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
-        self._decoder: Decoder | None = None
 
     @property
     def response(self) -> aiohttp.ClientResponse:
         """The underlying response."""
         return self._response
 
-    @property
-    def last_event_id(self) -> str:
-        """The last event ID read so far (``""`` if none)."""
-        return "" if self._decoder is None else self._decoder.last_event_id
-
-    @property
-    def retry(self) -> int | None:
-        """The latest ``retry`` value (ms) the server sent, or ``None``."""
-        return None if self._decoder is None else self._decoder.retry
-
-    async def aiter_sse(self, **decoder_options: Any) -> AsyncIterator[Event]:
+    def aiter_sse(self, **decoder_options: Any) -> AsyncIterator[Event]:
         """Yield the stream's events as they arrive; ``decoder_options`` go to ``Decoder``.
 
         At the end of the body the unfinished event, if any, is discarded (as the spec says).
 
-        Raises:
+        Raises (when iterating):
             SSEError: the response's ``Content-Type`` is not ``text/event-stream``.
             LimitExceeded: a line or event went over a decoder limit (after the events that
                 came before it were yielded).
         """
-        await _check_response(self._response)
+        content_types = self._response.headers.getall("Content-Type", [])
+        if not is_event_stream(content_types):  # every value: a header sent twice is a list
+            return _refused(self._response, content_types)
+        # The core's iterator itself, not an async generator around it: a layer of those
+        # costs 10-25% of the events per second.
         decoder = self._decoder = Decoder(**decoder_options)
-        async for chunk in self._response.content.iter_any():
-            try:
-                events = decoder.feed(chunk)
-            except LimitExceeded as exc:
-                for event in exc.events:
-                    yield event
-                raise
-            for event in events:
-                yield event
-        for event in decoder.close():
-            yield event
+        return _aiter_events(self._response.content.iter_any(), decoder=decoder)
 
 
-async def aiter_events(
-    response: aiohttp.ClientResponse, **decoder_options: Any
-) -> AsyncIterator[Event]:
+def aiter_events(response: aiohttp.ClientResponse, **decoder_options: Any) -> AsyncIterator[Event]:
     """Yield the events of ``response`` (``EventSource(response).aiter_sse()``)."""
-    async for event in EventSource(response).aiter_sse(**decoder_options):
-        yield event
+    return EventSource(response).aiter_sse(**decoder_options)
 
 
 @asynccontextmanager

@@ -24,6 +24,8 @@ What it does, as the spec's EventSource does:
 * attempts that fail (network error, or a connection that delivered no event) back off
   exponentially with jitter, from ``min_backoff`` (1 s) doubling up to ``max_backoff`` (30 s),
   never less than the reconnection time;
+* no wait is longer than :data:`MAX_RETRY_DELAY` (one day): a longer ``retry`` (it may have
+  any number of digits), ``reconnection_time`` or backoff is cut to it;
 * ``204 No Content`` ends the iteration (the server says: do not reconnect);
 * any other status, or another content type, fails: :class:`EventSourceError` is raised, with
   the status and the start of the body.
@@ -39,10 +41,10 @@ import contextlib
 import random
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from ._deps import require
-from ._http import describe_response, is_event_stream
+from ._http import ResponseError, is_event_stream
 
 require("httpx", "httpx")
 
@@ -54,7 +56,8 @@ from ssecodec import (  # noqa: E402
     Decoder,
     Event,
     LimitExceeded,
-    SSEError,
+    aiter_events,
+    iter_events,
 )
 from ssecodec.httpx import _aread_preview, _read_preview  # noqa: E402
 
@@ -62,6 +65,7 @@ __all__ = [
     "CLOSED",
     "CONNECTING",
     "DEFAULT_TIMEOUT",
+    "MAX_RETRY_DELAY",
     "OPEN",
     "AsyncEventSource",
     "EventSource",
@@ -79,8 +83,15 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, read=60.0)
 """Timeouts of the client made when none is given: a read timeout of 60 s detects a dead
 connection when the server sends keep-alives more often than that."""
 
+MAX_RETRY_DELAY: Final = 86_400.0
+"""The longest wait before reconnecting, in seconds (one day). A server's ``retry`` above it
+(``retry`` may have any number of digits), a larger ``reconnection_time``, ``min_backoff`` or
+``max_backoff``, and the backoff itself are all cut to it: waits stay within what
+``threading`` and ``asyncio`` timeouts accept."""
+_MAX_RETRY_MS: Final = 86_400_000  # MAX_RETRY_DELAY in milliseconds, to compare ints exactly
 
-class EventSourceError(SSEError):
+
+class EventSourceError(ResponseError):
     """The event source failed for good (the spec's "fail the connection").
 
     Raised for a status other than 200 and 204, for a content type other than
@@ -93,51 +104,66 @@ class EventSourceError(SSEError):
         body: the first bytes of the response body (up to 512), or ``b""``.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        content_type: str | None = None,
-        body: bytes = b"",
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.content_type = content_type
-        self.body = body
-
 
 def _check_delay(name: str, value: object) -> float:
+    """A delay argument in seconds, cut to MAX_RETRY_DELAY (compared before converting, so
+    an int too large for a float is fine)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if value != value:
+        raise ValueError(f"{name} must be a number of seconds, not NaN")
     if value < 0:
-        raise ValueError(f"{name} must be >= 0, not {value}")
-    return float(value)
+        shown = f", not {value}" if value > -1e15 else ""  # str() of a huge int would raise
+        raise ValueError(f"{name} must be >= 0{shown}")
+    return float(min(value, MAX_RETRY_DELAY))
 
 
-class _Base:
-    """State and policy shared by the sync and async event sources."""
+def _last_event_id_header(last_event_id: str) -> bytes:
+    """The ``Last-Event-ID`` value sent: the id in UTF-8, without the leading and trailing
+    whitespace HTTP does not carry (servers strip it; h11 and h2 refuse to send it), so an id
+    such as ``"été"`` or ``"7 "`` from a server never stops the reconnection.
+
+    Raises ``ValueError`` for what no header can carry (CR, LF, NUL, a lone surrogate); ids
+    from a stream never hold these.
+    """
+    try:
+        raw = last_event_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("last_event_id is not encodable as UTF-8 (lone surrogate)") from None
+    if b"\r" in raw or b"\n" in raw or b"\x00" in raw:
+        raise ValueError(f"last_event_id must not contain CR, LF or NUL: {last_event_id!r}")
+    return raw.strip(b" \t\x0b\x0c")
+
+
+_ClientT = TypeVar("_ClientT", bound="httpx.Client | httpx.AsyncClient")
+
+
+class _Base(Generic[_ClientT]):
+    """State and policy shared by the sync and async event sources, and their constructor
+    (its arguments are documented on :class:`EventSource`)."""
 
     def __init__(
         self,
         url: str | httpx.URL,
         *,
-        method: str,
-        headers: Mapping[str, str] | None,
-        last_event_id: str,
-        reconnection_time: float,
-        min_backoff: float,
-        max_backoff: float,
-        max_failures: int | None,
-        max_line_size: int | None,
-        max_event_size: int | None,
-        request_kwargs: dict[str, Any],
+        client: _ClientT | None = None,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        last_event_id: str = "",
+        reconnection_time: float = 1.0,
+        min_backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        max_failures: int | None = None,
+        max_line_size: int | None = DEFAULT_MAX_LINE_SIZE,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        **request_kwargs: Any,
     ) -> None:
         self.url = url
         self.method = method
         self._headers = httpx.Headers(headers)
         if not isinstance(last_event_id, str):
             raise TypeError("last_event_id must be a str")
+        _last_event_id_header(last_event_id)  # ValueError now rather than at each request
         self._last_event_id = last_event_id
         self._reconnection_time = _check_delay("reconnection_time", reconnection_time)
         self._min_backoff = _check_delay("min_backoff", min_backoff)
@@ -155,9 +181,16 @@ class _Base:
         """:data:`CONNECTING`, :data:`OPEN` or :data:`CLOSED`."""
         self.connections = 0
         """How many connections were opened (200 with the right content type) so far."""
-        self._pending_error: LimitExceeded | None = None
+        self._id_before = ""  # the decoder's last event ID before its latest chunk
+        self._state_taken = True  # _take_state ran since the decoder's latest chunk
         self.last_delay: float | None = None
         """The delay before the latest reconnection, in seconds (``None`` before any)."""
+        self._own_client = client is None
+        self._setup(client)
+
+    def _setup(self, client: _ClientT | None) -> None:
+        """Set up the client (made when ``client`` is None) and the subclass's own state."""
+        raise NotImplementedError
 
     @property
     def last_event_id(self) -> str:
@@ -171,8 +204,13 @@ class _Base:
 
     @property
     def reconnection_time(self) -> float:
-        """Seconds to wait before reconnecting after a drop: the server's ``retry``, if any."""
-        return self._reconnection_time if self._retry is None else self._retry / 1000
+        """Seconds to wait before reconnecting after a drop: the server's ``retry``, if any;
+        at most :data:`MAX_RETRY_DELAY`."""
+        if self._retry is None:
+            return self._reconnection_time
+        if self._retry >= _MAX_RETRY_MS:  # an int of any size: compare before dividing
+            return MAX_RETRY_DELAY
+        return self._retry / 1000
 
     def _next_delay(self) -> float:
         """The wait before the next attempt (0 before the first)."""
@@ -180,7 +218,10 @@ class _Base:
             return 0.0
         delay = self.reconnection_time
         if self._failures:
-            backoff = min(self._max_backoff, self._min_backoff * 2 ** (self._failures - 1))
+            # 2.0**1023 is the largest power of two a float holds (2**n for a larger n would
+            # raise OverflowError); by then the backoff has long been max_backoff.
+            doubling = 2.0 ** min(self._failures - 1, 1023)
+            backoff = min(self._max_backoff, self._min_backoff * doubling)
             delay = max(delay, random.uniform(backoff / 2, backoff), self._min_backoff)
         self.last_delay = delay
         return delay
@@ -189,8 +230,11 @@ class _Base:
         headers = self._headers.copy()
         headers["Accept"] = "text/event-stream"
         headers["Cache-Control"] = "no-store"
-        if self._last_event_id:
-            headers["Last-Event-ID"] = self._last_event_id  # sent as UTF-8
+        headers.pop("Last-Event-ID", None)
+        value = _last_event_id_header(self._last_event_id)
+        if value:
+            # As bytes: httpx would encode a str header as ASCII (raising for "id: été").
+            headers = httpx.Headers([*headers.raw, (b"Last-Event-ID", value)])
         return headers
 
     def _verdict(self, response: httpx.Response) -> str | None:
@@ -210,33 +254,27 @@ class _Base:
 
     @staticmethod
     def _failure(response: httpx.Response, problem: str, body: bytes) -> EventSourceError:
-        content_type = response.headers.get("content-type")
-        return EventSourceError(
-            describe_response(
-                response.status_code, response.reason_phrase, content_type, body, problem
-            ),
-            status_code=response.status_code,
-            content_type=content_type,
-            body=body,
+        return EventSourceError.for_response(
+            response.status_code,
+            response.reason_phrase,
+            response.headers.get("content-type"),
+            body,
+            problem,
         )
 
-    def _feed(self, decoder: Decoder, chunk: bytes) -> list[Event]:
-        before = decoder.last_event_id
-        try:
-            events = decoder.feed(chunk)
-            error = None
-        except LimitExceeded as exc:
-            events, error = exc.events, exc
-        # The spec sets the last event ID string at every dispatch (also for id-only blocks).
-        if events or decoder.last_event_id != before:
+    def _take_state(self, decoder: Decoder, dispatched: bool = False) -> None:
+        """Take over what the connection's decoder learnt from its latest chunk, once per
+        chunk: before its first event (``dispatched``), else once its events were read or a
+        limit stopped the decoding."""
+        self._state_taken = True
+        if dispatched:
+            self._failures = 0
+        # The spec sets the last event ID string at every dispatch (also for id-only blocks);
+        # a new connection's decoder starts at "", which does not count until it changes.
+        if dispatched or decoder.last_event_id != self._id_before:
             self._last_event_id = decoder.last_event_id
         if decoder.retry is not None:
             self._retry = decoder.retry
-        if events:
-            self._failures = 0
-        if error is not None:
-            self._pending_error = error
-        return events
 
     def _attempt_failed(self, delivered: bool, exc: BaseException | None) -> None:
         self.ready_state = CONNECTING
@@ -250,7 +288,7 @@ class _Base:
                 ) from exc
 
 
-class EventSource(_Base):
+class EventSource(_Base[httpx.Client]):
     """A reconnecting event source: iterate it to get :class:`ssecodec.Event` objects.
 
     Args:
@@ -259,7 +297,9 @@ class EventSource(_Base):
             with :data:`DEFAULT_TIMEOUT` and closed by :meth:`close`.
         method: the HTTP method (``GET``).
         headers: extra request headers.
-        last_event_id: start as if the stream had given this id (sent as ``Last-Event-ID``).
+        last_event_id: start as if the stream had given this id (sent as ``Last-Event-ID``,
+            in UTF-8 and without leading or trailing whitespace; ``ValueError`` if it holds
+            CR, LF, NUL or a lone surrogate).
         reconnection_time: seconds to wait before reconnecting until the server sends
             ``retry`` (default 1).
         min_backoff, max_backoff: bounds of the exponential backoff for failed attempts
@@ -269,42 +309,16 @@ class EventSource(_Base):
         max_line_size, max_event_size: decoder limits (see :class:`ssecodec.Decoder`).
         request_kwargs: more arguments for ``client.stream`` (``params``, ``timeout``, ...).
 
+    No wait is longer than :data:`MAX_RETRY_DELAY` (one day), whatever the delay arguments or
+    the server's ``retry`` say; a negative or NaN delay argument raises ``ValueError``.
+
     Iterating yields events until the server answers 204 or :meth:`close` is called; it raises
     :class:`EventSourceError` on a fatal response, and ``LimitExceeded`` if an event is over a
     decoder limit. Not thread-safe, except :meth:`close`, which may be called from another
     thread (the iteration then ends at its next event or chunk).
     """
 
-    def __init__(
-        self,
-        url: str | httpx.URL,
-        *,
-        client: httpx.Client | None = None,
-        method: str = "GET",
-        headers: Mapping[str, str] | None = None,
-        last_event_id: str = "",
-        reconnection_time: float = 1.0,
-        min_backoff: float = 1.0,
-        max_backoff: float = 30.0,
-        max_failures: int | None = None,
-        max_line_size: int | None = DEFAULT_MAX_LINE_SIZE,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-        **request_kwargs: Any,
-    ) -> None:
-        super().__init__(
-            url,
-            method=method,
-            headers=headers,
-            last_event_id=last_event_id,
-            reconnection_time=reconnection_time,
-            min_backoff=min_backoff,
-            max_backoff=max_backoff,
-            max_failures=max_failures,
-            max_line_size=max_line_size,
-            max_event_size=max_event_size,
-            request_kwargs=request_kwargs,
-        )
-        self._own_client = client is None
+    def _setup(self, client: httpx.Client | None) -> None:
         self._client = httpx.Client(timeout=DEFAULT_TIMEOUT) if client is None else client
         self._closed = threading.Event()
         self._response: httpx.Response | None = None
@@ -337,7 +351,6 @@ class EventSource(_Base):
             self._attempts += 1
             self.ready_state = CONNECTING
             delivered = False
-            self._pending_error = None
             try:
                 with self._client.stream(
                     self.method,
@@ -353,16 +366,20 @@ class EventSource(_Base):
                     if problem is not None:
                         raise self._failure(response, problem, _read_preview(response))
                     decoder = Decoder(**self._decoder_options)
-                    for chunk in response.iter_bytes():
-                        events = self._feed(decoder, chunk)
-                        for event in events:
+                    chunks = self._chunks(response.iter_bytes(), decoder)
+                    try:
+                        # At the end the unfinished event, if any, is dropped (R23).
+                        for event in iter_events(chunks, decoder=decoder):
+                            if not self._state_taken:  # the chunk's first event
+                                self._take_state(decoder, dispatched=True)
                             delivered = True
                             yield event
-                        if self._pending_error is not None:
-                            raise self._pending_error
-                        if self._closed.is_set():
-                            return
-                    decoder.close()  # the unfinished event, if any, is dropped (R23)
+                    except LimitExceeded:
+                        if not self._state_taken:
+                            self._take_state(decoder)
+                        raise
+                    if self._closed.is_set():
+                        return
                 self._attempt_failed(delivered, None)
             except httpx.UnsupportedProtocol:
                 self.ready_state = CLOSED
@@ -377,44 +394,27 @@ class EventSource(_Base):
                 self._response = None
         self.ready_state = CLOSED
 
+    def _chunks(self, chunks: Iterator[bytes], decoder: Decoder) -> Iterator[bytes]:
+        """The response's chunks, for the decoder to feed on; after the events of each, the
+        decoder's state is taken over; they stop once :meth:`close` was called."""
+        for chunk in chunks:
+            self._id_before = decoder.last_event_id
+            self._state_taken = False
+            yield chunk
+            if not self._state_taken:  # the chunk completed no event
+                self._take_state(decoder)
+            if self._closed.is_set():
+                return
 
-class AsyncEventSource(_Base):
+
+class AsyncEventSource(_Base[httpx.AsyncClient]):
     """The asyncio twin of :class:`EventSource`, over an ``httpx.AsyncClient``.
 
     Same arguments (``client`` is an ``httpx.AsyncClient``); use ``async for`` and
     ``async with``, and ``await source.aclose()``.
     """
 
-    def __init__(
-        self,
-        url: str | httpx.URL,
-        *,
-        client: httpx.AsyncClient | None = None,
-        method: str = "GET",
-        headers: Mapping[str, str] | None = None,
-        last_event_id: str = "",
-        reconnection_time: float = 1.0,
-        min_backoff: float = 1.0,
-        max_backoff: float = 30.0,
-        max_failures: int | None = None,
-        max_line_size: int | None = DEFAULT_MAX_LINE_SIZE,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-        **request_kwargs: Any,
-    ) -> None:
-        super().__init__(
-            url,
-            method=method,
-            headers=headers,
-            last_event_id=last_event_id,
-            reconnection_time=reconnection_time,
-            min_backoff=min_backoff,
-            max_backoff=max_backoff,
-            max_failures=max_failures,
-            max_line_size=max_line_size,
-            max_event_size=max_event_size,
-            request_kwargs=request_kwargs,
-        )
-        self._own_client = client is None
+    def _setup(self, client: httpx.AsyncClient | None) -> None:
         self._client = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else client
         self._closed_flag = False
         self._closed_event: asyncio.Event | None = None
@@ -463,7 +463,6 @@ class AsyncEventSource(_Base):
             self._attempts += 1
             self.ready_state = CONNECTING
             delivered = False
-            self._pending_error = None
             try:
                 async with self._client.stream(
                     self.method,
@@ -479,19 +478,25 @@ class AsyncEventSource(_Base):
                         raise self._failure(response, problem, await _aread_preview(response))
                     decoder = Decoder(**self._decoder_options)
                     chunks = response.aiter_bytes()
+                    fed = self._chunks(chunks, decoder)
+                    events = aiter_events(fed, decoder=decoder)
                     try:
-                        async for chunk in chunks:
-                            events = self._feed(decoder, chunk)
-                            for event in events:
-                                delivered = True
-                                yield event
-                            if self._pending_error is not None:
-                                raise self._pending_error
-                            if self._closed_flag:
-                                return
-                    finally:
+                        # At the end the unfinished event, if any, is dropped (R23).
+                        async for event in events:
+                            if not self._state_taken:  # the chunk's first event
+                                self._take_state(decoder, dispatched=True)
+                            delivered = True
+                            yield event
+                    except LimitExceeded:
+                        if not self._state_taken:
+                            self._take_state(decoder)
+                        raise
+                    finally:  # now, not when the garbage collector finds them
+                        await events.aclose()  # type: ignore[attr-defined]
+                        await fed.aclose()
                         await chunks.aclose()  # type: ignore[attr-defined]
-                    decoder.close()  # the unfinished event, if any, is dropped (R23)
+                    if self._closed_flag:
+                        return
                 self._attempt_failed(delivered, None)
             except httpx.UnsupportedProtocol:
                 self.ready_state = CLOSED
@@ -502,3 +507,15 @@ class AsyncEventSource(_Base):
                 self._attempt_failed(delivered, exc)
         self.ready_state = CLOSED
 
+    async def _chunks(
+        self, chunks: AsyncIterator[bytes], decoder: Decoder
+    ) -> AsyncGenerator[bytes, None]:
+        """Async twin of :meth:`EventSource._chunks`."""
+        async for chunk in chunks:
+            self._id_before = decoder.last_event_id
+            self._state_taken = False
+            yield chunk
+            if not self._state_taken:  # the chunk completed no event
+                self._take_state(decoder)
+            if self._closed_flag:
+                return

@@ -25,8 +25,10 @@ decoded, passed to it, and what it returns is encoded again.
 What the relay does besides (see :func:`relay_starlette`): upstream reads pause while the
 client is slow (the buffer in between is bounded by ``buffer_size``); the upstream response is
 closed as soon as the client leaves; an upstream that fails mid-stream ends the client's
-stream with an ``event: error`` (then a clean end); the client's ``Last-Event-ID`` is passed to
-the upstream; the response carries the headers that stop proxies from buffering it.
+stream with an ``event: error`` (then a clean end), also when only the connection's close ends
+its body and it closes in the middle of an event; the client's ``Last-Event-ID`` is passed to
+the upstream; the response carries the headers that stop proxies from buffering it. A big
+event is forwarded in the pieces it arrived in, never copied whole.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._deps import require
-from ._framing import Framer, FramingLimitExceeded, split_comments
+from ._framing import CommentSplitter, Framer, FramingLimitExceeded, split_comments
 from ._http import describe_response, is_event_stream
 from ._server import DEFAULT_BUFFER_SIZE, DEFAULT_PING, DEFAULT_SEND_TIMEOUT, Item, OnError
 
@@ -89,6 +91,10 @@ ERROR_BODY_LIMIT: Final = 64 * 1024
 
 _LOG = logging.getLogger("ssecodec.relay")
 
+_PIECE: Final = 256 * 1024
+"""The largest item the pipeline yields: a bigger run of events goes out in pieces, so that
+neither the relay nor the server's write path ever copies a big event whole."""
+
 
 class UpstreamError(SSEError):
     """The upstream answered, but not with an event stream (an error status or another type).
@@ -133,7 +139,24 @@ def error_event(exc: Exception) -> Event:
 
 
 def _retry_line(retry: int) -> bytes:
-    return b"retry: %d\n\n" % retry
+    # Not b"%d" % retry: a retry of more than 4,300 digits is valid SSE, but Python refuses
+    # to format an int that long (sys.int_max_str_digits); the encoder does not.
+    return encode(None, retry=retry)
+
+
+def _pieces(out: bytes | list[bytes]) -> Iterator[bytes]:
+    """``out`` in order, in items of at most ``_PIECE`` bytes; a list is consumed (each piece
+    released once handed on)."""
+    if isinstance(out, bytes):
+        out = [out]
+    out.reverse()
+    while out:
+        piece = out.pop()
+        if len(piece) <= _PIECE:
+            yield piece
+        else:
+            for start in range(0, len(piece), _PIECE):
+                yield piece[start : start + _PIECE]
 
 
 async def _resolve(result: object) -> Event | None:
@@ -159,21 +182,31 @@ class _Transformer:
         self.transform = transform
         self.comments = comments
         self.decoder = Decoder(max_line_size=max_event_size, max_event_size=max_event_size)
+        # The framer removed the upstream's BOM: one at the start of what the decoder is fed
+        # (after comments split off) is data, not a BOM to strip. A blank line first does
+        # nothing else.
+        self.decoder.feed(b"\n")
         # The client parses a new stream from scratch, as the relay does the upstream's (so
         # both start with an empty last event ID, whatever Last-Event-ID the client sent).
         self.sent_id = ""  # the client's last event ID, given what was sent to it
         self.upstream_id = ""  # the upstream's, as of its last event
         self.upstream_retry: int | None = None
+        # For pieces that may end inside a line (see the framer's hold=False), with comments.
+        self.splitter = CommentSplitter()
 
-    async def region(self, block: bytes) -> tuple[bytes, LimitExceeded | None]:
-        """Relay whole events (LF line ends, comments in place).
+    async def region(self, block: bytes | list[bytes]) -> tuple[list[bytes], LimitExceeded | None]:
+        """Relay whole events (LF line ends, comments in place), given whole or in pieces (a
+        list, consumed: each piece is released once decoded).
 
-        Returns what to send, and the decoder's error if an event was over the limit (what
-        to send then holds every event before it).
+        Returns what to send, in order, and the decoder's error if an event was over the
+        limit (what to send then holds every event before it).
         """
         out: list[bytes] = []
         try:
-            if self.comments and (block[:1] == b":" or block.find(b"\n:") >= 0):
+            if not isinstance(block, bytes) or (self.comments and not self.splitter.idle):
+                # (bytes here go on from a line that earlier pieces began)
+                await self._pieces(block if isinstance(block, list) else [block], out)
+            elif self.comments and (block[:1] == b":" or block.find(b"\n:") >= 0):
                 for is_comment, piece in split_comments(block):
                     if is_comment:
                         # The events are re-encoded whole, so the output is always at an
@@ -186,7 +219,7 @@ class _Transformer:
         except LimitExceeded as exc:
             # The decoder consumed the whole chunk; relay the events it completed, then stop.
             await self._events(exc.events, out)
-            return b"".join(out), exc
+            return out, exc
         decoder = self.decoder
         # A block without data changes the id or retry without dispatching an event.
         if decoder.last_event_id != self.upstream_id:
@@ -197,7 +230,20 @@ class _Transformer:
         if decoder.retry != self.upstream_retry and decoder.retry is not None:
             self.upstream_retry = decoder.retry
             out.append(_retry_line(decoder.retry))
-        return b"".join(out), None
+        return out, None
+
+    async def _pieces(self, pieces: list[bytes], out: list[bytes]) -> None:
+        """:meth:`region` for pieces that may end inside a line, each released once decoded."""
+        if self.comments:
+            for is_comment, piece in self.splitter.split(pieces):
+                if is_comment:
+                    out.append(piece + b"\n")  # (see region)
+                else:
+                    await self._events(self.decoder.feed(piece), out)
+        else:
+            pieces.reverse()
+            while pieces:
+                await self._events(self.decoder.feed(pieces.pop()), out)
 
     async def _events(self, events: list[Event], out: list[bytes]) -> None:
         transform = self.transform
@@ -236,7 +282,7 @@ class _Transformer:
                 )
 
 
-async def relay_events(
+def relay_events(
     chunks: AsyncIterable[bytes],
     *,
     transform: Transform | None = None,
@@ -245,9 +291,11 @@ async def relay_events(
 ) -> AsyncIterator[bytes]:
     """Turn the byte chunks of an upstream event stream into the bytes to send downstream.
 
-    This is the relay without any HTTP: each item it yields is one or more whole events
-    (``text/event-stream`` bytes, LF line ends), in order, as soon as the upstream has
-    completed them.
+    This is the relay without any HTTP: it yields ``text/event-stream`` bytes (LF line ends)
+    in order, each event as soon as the upstream has completed it. An item is one or more
+    whole events, except that an item is never larger than 256 KiB: a bigger event comes in
+    consecutive items (with no upstream read in between; concatenated, they are whole events),
+    so that it is never copied whole on its way through.
 
     Args:
         chunks: the upstream body, in chunks of any size and boundaries.
@@ -271,35 +319,74 @@ async def relay_events(
             it have been yielded.
         Exception: whatever ``chunks`` or ``transform`` raise.
     """
+    return _relay(chunks, transform, comments, max_event_size, end_marked=True)
+
+
+async def _relay(
+    chunks: AsyncIterable[bytes],
+    transform: Transform | None,
+    comments: bool,
+    max_event_size: int | None,
+    *,
+    end_marked: bool,
+) -> AsyncIterator[bytes]:
+    """:func:`relay_events`; ``end_marked=False`` for a body that ends where its connection
+    closes: then an unfinished event at its end means the upstream died (an error)."""
+    most = _PIECE
     if transform is None:
         framer = Framer(keep_comments=comments, max_event_size=max_event_size)
         async for chunk in chunks:
             try:
-                block = framer.feed(chunk)
+                block = framer.feed_split(chunk)
             except FramingLimitExceeded as exc:
-                if exc.complete:
-                    yield exc.complete
+                complete, exc.complete = exc.complete, b""
+                if complete:
+                    for piece in _pieces(complete):
+                        yield piece
                 raise
             if block:
-                yield block
-        framer.close()
+                if type(block) is bytes and len(block) <= most:
+                    yield block
+                else:
+                    for piece in _pieces(block):
+                        yield piece
+        _end(framer, end_marked)
         return
 
-    framer = Framer(keep_comments=True, max_event_size=max_event_size)
+    # The decoder holds an unfinished event; the framer need not hold a big one as well.
+    framer = Framer(keep_comments=True, max_event_size=max_event_size, hold=False)
     relay = _Transformer(transform, comments, max_event_size)
     async for chunk in chunks:
         error: LimitExceeded | None = None
         try:
-            block = framer.feed(chunk)
+            block = framer.feed_split(chunk)
         except FramingLimitExceeded as exc:
             block, error = exc.complete, exc
+            exc.complete = b""
         if block:
             out, decoder_error = await relay.region(block)
-            if out:
-                yield out
+            if len(out) == 1 and len(out[0]) <= most:
+                yield out[0]
+            elif out:
+                if sum(map(len, out)) <= most:
+                    yield b"".join(out)
+                else:
+                    for piece in _pieces(out):
+                        yield piece
             error = decoder_error or error
         if error is not None:
             raise error
+    _end(framer, end_marked)
+
+
+def _end(framer: Framer, end_marked: bool) -> None:
+    if not end_marked and framer.holds_event():
+        # Where only the connection's close ends the body, a close in the middle of an event
+        # is the only sign that the upstream died (what chunked or Content-Length framing
+        # would report as an incomplete body).
+        raise httpx.RemoteProtocolError(
+            "upstream closed the connection in the middle of an event"
+        )
     framer.close()
 
 
@@ -371,6 +458,15 @@ async def open_upstream(
     return response
 
 
+def _end_marked(response: httpx.Response) -> bool:
+    """Whether the body's end is marked (Content-Length, chunked, HTTP/2 or later); if not,
+    only the connection's close ends it, and a dying upstream looks like a normal end."""
+    if response.http_version not in ("HTTP/1.1", "HTTP/1.0"):
+        return True
+    headers = response.headers
+    return "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower()
+
+
 class _Relayed:
     """The relayed bytes of an upstream response; closing it closes the upstream response,
     whether or not iteration started (a client may leave before the first event)."""
@@ -381,7 +477,7 @@ class _Relayed:
         coding = response.headers.get("content-encoding", "").strip().lower()
         identity = coding in ("", "identity")
         self._chunks = response.aiter_raw() if identity else response.aiter_bytes()
-        self._pieces = relay_events(self._chunks, **options)
+        self._pieces = _relay(self._chunks, **options, end_marked=_end_marked(response))
 
     def __aiter__(self) -> _Relayed:
         return self
@@ -530,7 +626,8 @@ async def relay_starlette(
             stream with an error event.
         buffer_size: how many bytes may wait for a slow client; the upstream is not read
             while they do (backpressure). Per stream the relay holds at most about this plus
-            one upstream read plus one unfinished event.
+            one upstream read plus one unfinished event (with a transform, also the event
+            decoded and encoded again).
         ping: seconds without a write after which the relay sends ``: ping`` to the client
             (0 disables).
         send_timeout: a client that does not take a write for this long is dropped (and the

@@ -18,21 +18,21 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._deps import require
-from ._http import BODY_PREVIEW, is_event_stream, wrong_content_type
+from ._http import BODY_PREVIEW, ResponseError, is_event_stream
 
 require("requests", "requests")
 
 import requests  # noqa: E402
 
-from ssecodec import Decoder, Event, LimitExceeded  # noqa: E402
-from ssecodec import SSEError as _SSEError  # noqa: E402
+from ssecodec import Event  # noqa: E402
+from ssecodec import iter_events as _iter_events  # noqa: E402
 
 __all__ = ["SSEError", "iter_events"]
 
 _READ_SIZE = 64 * 1024
 
 
-class SSEError(_SSEError, requests.RequestException):
+class SSEError(ResponseError, requests.RequestException):
     """The response is not an event stream (wrong ``Content-Type``).
 
     Both an :class:`ssecodec.SSEError` and a ``requests.RequestException`` (``.response`` is
@@ -99,28 +99,25 @@ def iter_events(
     At the end of the body an unfinished event is discarded (spec). The response is not
     closed; use it as a context manager.
 
-    Raises:
+    Raises (when iterating):
         SSEError: wrong content type; the message shows the status and the start of the body.
         LimitExceeded: a line or event went over a decoder limit.
         requests.RequestException: network errors, as requests raises them.
     """
     content_type = response.headers.get("Content-Type")
     if check_content_type and not is_event_stream(content_type):
-        body = _read_preview(response)
-        exc = SSEError(
-            wrong_content_type(response.status_code, response.reason, content_type, body),
-            response=response,
-        )
-        exc.status_code = response.status_code
-        exc.content_type = content_type
-        exc.body = body
-        raise exc
-    decoder = Decoder(**decoder_options)
-    for chunk in _chunks(response):
-        try:
-            events = decoder.feed(chunk)
-        except LimitExceeded as exc:
-            yield from exc.events
-            raise
-        yield from events
-    yield from decoder.close()
+        return _refused(response, content_type)
+    # The core's iterator itself: a generator around it would add a resumption per event.
+    return _iter_events(_chunks(response), **decoder_options)
+
+
+def _refused(response: requests.Response, content_type: str | None) -> Iterator[Event]:
+    """Raise :class:`SSEError` at the first ``next()``, where the events would have come."""
+    raise SSEError.for_response(
+        response.status_code,
+        response.reason,
+        content_type,
+        _read_preview(response),
+        response=response,
+    )
+    yield  # a generator, like the core's iter_events

@@ -17,7 +17,7 @@ The response runs on asyncio (uvicorn, hypercorn with asyncio workers, the test 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
 from ._deps import require
 from ._server import (
@@ -78,8 +78,13 @@ class EventSourceResponse(Response):
 
     Headers ``Cache-Control: no-cache`` and ``X-Accel-Buffering: no`` (nginx) are set unless
     given. When the client disconnects, an async producer is cancelled at once (its ``finally``
-    runs); a sync one is closed when its current ``next()`` returns. The response can be sent
-    once.
+    runs); a sync one is closed when its current ``next()`` returns. Cancelled from outside
+    (a cancel scope, a task group, ``task.cancel()``), the response stops its producer and
+    waits for its cleanup before the cancellation goes on. The response can be sent once.
+
+    A WebSocket handshake routed to it is refused, as Starlette's ``Response`` refuses one:
+    with this status and these headers, no body, where the server supports WebSocket denial
+    responses, and with a ``websocket.close`` (HTTP 403) where it does not.
     """
 
     media_type = "text/event-stream"
@@ -120,12 +125,15 @@ class EventSourceResponse(Response):
         return self._stream.sends
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._deny_websocket(scope, send)
+            return
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
 
-        async def send_body(data: bytes) -> None:
-            await send({"type": "http.response.body", "body": data, "more_body": True})
+        def send_body(data: bytes) -> Awaitable[None]:  # not a coroutine: one frame less
+            return send({"type": "http.response.body", "body": data, "more_body": True})
 
         async def wait_disconnect() -> None:
             while True:
@@ -135,6 +143,25 @@ class EventSourceResponse(Response):
 
         if await self._stream.run(send_body, wait_disconnect):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if self.background is not None:
+            await self.background()
+
+    async def _deny_websocket(self, scope: Scope, send: Send) -> None:
+        """Refuse a WebSocket handshake routed here, as Starlette's ``Response`` does: a denial
+        response with this status and these headers (and no body: the producer never runs)
+        where the server has the ``websocket.http.response`` extension; otherwise a
+        ``websocket.close``, which the server answers with 403."""
+        if "websocket.http.response" in (scope.get("extensions") or {}):
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": b"", "more_body": False})
+        else:
+            await send({"type": "websocket.close", "code": 1000})
         if self.background is not None:
             await self.background()
 
@@ -160,8 +187,4 @@ def close_all_streams(final: Item | None = None) -> int:
 async def wait_streams_closed(timeout: float = 5.0) -> bool:
     """Wait until no :class:`EventSourceResponse` is live; False if ``timeout`` ran out."""
     return await _STREAMS.wait_closed(timeout)
-
-
-def _live_streams() -> int:  # for tests
-    return len(_STREAMS.snapshot())
 

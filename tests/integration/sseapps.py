@@ -288,7 +288,7 @@ def route(path: str, query: dict[str, str], headers: dict[str, str]) -> Stream |
         n = int(query.get("n", "10"))
         mode = query.get("mode", "async")
         content = {"async": anumbers, "sync": sync_numbers, "list": numbers}[mode](n)
-        options = {"coalesce": query.get("coalesce", "1") == "1"}
+        options: dict[str, Any] = {"coalesce": query.get("coalesce", "1") == "1"}
         return Stream(content, options, token or None)
     if path == "/tricky":
         return Stream(atricky(), {})

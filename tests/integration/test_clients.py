@@ -95,7 +95,7 @@ def test_httpx_request_headers(server_url: str) -> None:
     with httpx.Client(timeout=TIMEOUT) as client, ssecodec.httpx.connect_sse(
         client, "GET", server_url + "/headers", headers=mine
     ) as source:
-        seen = request_headers_seen(list(source.iter_sse()))
+        seen = request_headers_seen([sse.to_event() for sse in source.iter_sse()])
     assert seen["accept"] == "text/event-stream"
     assert seen["cache-control"] == "no-store"
     assert seen["x-mine"] == "1"
@@ -146,7 +146,7 @@ def test_decoder_limits_pass_through(starlette_server: object, client: str) -> N
             with httpx.Client(timeout=TIMEOUT) as c, ssecodec.httpx.connect_sse(
                 c, "GET", url
             ) as source:
-                got.extend(source.iter_sse(max_line_size=40))
+                got.extend(sse.to_event() for sse in source.iter_sse(max_line_size=40))
         elif client == "aiohttp":
 
             async def main() -> None:

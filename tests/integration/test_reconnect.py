@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import socket
+import threading
 import time
+from typing import Any, TypedDict
 
 import httpx
 import pytest
 import sseapps
 
+from conftest import UvicornServer, wait_until
 from ssecodec import Event
 from ssecodec.client import (
     CLOSED,
     CONNECTING,
+    MAX_RETRY_DELAY,
     AsyncEventSource,
     EventSource,
     EventSourceError,
 )
 
-FAST = {"reconnection_time": 0.01, "min_backoff": 0.01, "max_backoff": 0.05}
+
+class Delays(TypedDict):
+    """The client's delay options, passed as ``**FAST``."""
+
+    reconnection_time: float
+    min_backoff: float
+    max_backoff: float
+
+
+FAST: Delays = {"reconnection_time": 0.01, "min_backoff": 0.01, "max_backoff": 0.05}
 TOTAL, CUT_EVERY = 100, 5  # 20 connections cut mid-stream, then a clean end and a 204
 
 
@@ -71,8 +85,8 @@ def test_drop_and_resume_async(request: pytest.FixtureRequest, server: str, toke
     check_resume(asyncio.run(main()), probe)
 
 
-def test_honours_server_retry(starlette_server: object, token: str) -> None:
-    url = f"{starlette_server.url}/retry?token={token}&ms=300&times=3"  # type: ignore[attr-defined]
+def test_honours_server_retry(starlette_server: UvicornServer, token: str) -> None:
+    url = f"{starlette_server.url}/retry?token={token}&ms=300&times=3"
     probe = sseapps.PROBES[token]
     # Without the server's retry it would wait 30 s; the test would time out.
     with EventSource(url, reconnection_time=30, min_backoff=30, max_backoff=60) as source:
@@ -86,8 +100,8 @@ def test_honours_server_retry(starlette_server: object, token: str) -> None:
     assert probe.last_event_ids == [None, "1", "2", "3"]
 
 
-def test_reconnection_time_without_retry(starlette_server: object, token: str) -> None:
-    url = f"{starlette_server.url}/retry?token={token}&times=2"  # type: ignore[attr-defined]
+def test_reconnection_time_without_retry(starlette_server: UvicornServer, token: str) -> None:
+    url = f"{starlette_server.url}/retry?token={token}&times=2"
     probe = sseapps.PROBES[token]
     with EventSource(url, reconnection_time=0.2, min_backoff=30) as source:
         assert len(list(source)) == 2
@@ -96,8 +110,8 @@ def test_reconnection_time_without_retry(starlette_server: object, token: str) -
     assert all(0.19 <= gap < 5 for gap in gaps), gaps
 
 
-def test_sends_initial_last_event_id(starlette_server: object, token: str) -> None:
-    url = f"{starlette_server.url}/resume?token={token}&total=3&cut_every=10"  # type: ignore[attr-defined]
+def test_sends_initial_last_event_id(starlette_server: UvicornServer, token: str) -> None:
+    url = f"{starlette_server.url}/resume?token={token}&total=3&cut_every=10"
     probe = sseapps.PROBES[token]
     with EventSource(url, last_event_id="1", **FAST) as source:
         assert [e.id for e in source] == ["2", "3"]
@@ -195,10 +209,10 @@ def test_backoff_schedule() -> None:
         source.close()
 
 
-def test_close_from_another_thread(starlette_server: object, token: str) -> None:
+def test_close_from_another_thread(starlette_server: UvicornServer, token: str) -> None:
     import threading
 
-    url = f"{starlette_server.url}/infinite?token={token}&interval=0.05"  # type: ignore[attr-defined]
+    url = f"{starlette_server.url}/infinite?token={token}&interval=0.05"
     source = EventSource(url, **FAST)
     got = []
     timer = threading.Timer(0.5, source.close)
@@ -223,3 +237,232 @@ def test_validation() -> None:
     source = EventSource("http://x/")
     assert source.ready_state == CONNECTING
     source.close()
+
+
+HUGE_RETRIES = pytest.mark.parametrize(
+    "ms", ["9" * 400, "9223372037000"], ids=["400-digits", "past-timeout-max"]
+)
+
+
+@HUGE_RETRIES
+def test_huge_retry_waits_the_maximum(starlette_server: UvicornServer, token: str, ms: str) -> None:
+    """A retry too large for a float (400 digits), or for threading's timeout, is waited as
+    MAX_RETRY_DELAY; close() from another thread ends that wait."""
+    url = f"{starlette_server.url}/retry?token={token}&ms={ms}&times=3"
+    source = EventSource(url)
+    got: list[Event] = []
+    errors: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            got.extend(source)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    try:
+        wait_until(
+            lambda: source.last_delay is not None or not thread.is_alive(), 10, "the wait"
+        )
+        time.sleep(0.3)  # inside threading.Event.wait(MAX_RETRY_DELAY) by now
+        assert thread.is_alive(), errors
+    finally:
+        source.close()
+        thread.join(10)
+    assert not thread.is_alive() and errors == []
+    assert source.last_delay == MAX_RETRY_DELAY
+    assert source.reconnection_time == MAX_RETRY_DELAY
+    assert source.retry == int(ms)
+    assert [e.data for e in got] == ["connection 1"]
+    assert sseapps.PROBES[token].connections == 1
+
+
+@HUGE_RETRIES
+def test_async_huge_retry_waits_the_maximum(
+    starlette_server: UvicornServer, token: str, ms: str
+) -> None:
+    url = f"{starlette_server.url}/retry?token={token}&ms={ms}&times=3"
+
+    async def main() -> None:
+        source = AsyncEventSource(url)
+        got: list[Event] = []
+
+        async def follow() -> None:
+            async for event in source:
+                got.append(event)
+
+        task = asyncio.create_task(follow())
+        for _ in range(1000):
+            if source.last_delay is not None or task.done():
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # inside the wait for MAX_RETRY_DELAY by now
+        assert not task.done(), task.exception() if task.done() else None
+        await source.aclose()
+        await asyncio.wait_for(task, 10)
+        assert source.last_delay == MAX_RETRY_DELAY
+        assert source.reconnection_time == MAX_RETRY_DELAY
+        assert source.retry == int(ms)
+        assert [e.data for e in got] == ["connection 1"]
+
+    asyncio.run(main())
+    assert sseapps.PROBES[token].connections == 1
+
+
+def test_delays_are_capped() -> None:
+    """Delay arguments, the server's retry and the backoff never exceed MAX_RETRY_DELAY and
+    never overflow a float."""
+    random.seed(99)
+    source = EventSource(
+        "http://127.0.0.1:1/", reconnection_time=10**400, min_backoff=2.0, max_backoff=math.inf
+    )
+    try:
+        assert source.reconnection_time == MAX_RETRY_DELAY
+        source._attempts = 1
+        for retry in (10**100_000 - 1, 2**63, 86_400_001, 86_400_000):
+            source._retry = retry
+            assert source.reconnection_time == MAX_RETRY_DELAY
+            assert source._next_delay() == MAX_RETRY_DELAY
+        source._retry = 86_399_999
+        assert source.reconnection_time == 86_399.999
+        source._retry = 0
+        for failures in (1, 20, 1023, 1024, 1025, 5000, 10**6):
+            source._failures = failures
+            delay = source._next_delay()
+            assert 1.0 <= delay <= MAX_RETRY_DELAY
+        assert delay >= MAX_RETRY_DELAY / 2  # capped, with jitter
+    finally:
+        source.close()
+    tiny = EventSource("http://127.0.0.1:1/", min_backoff=1e-300, max_backoff=5)
+    try:
+        tiny._attempts, tiny._failures = 1, 10**6
+        assert 2.5 <= tiny._next_delay() <= 5  # the doubling reaches max_backoff
+    finally:
+        tiny.close()
+
+
+@pytest.mark.parametrize("name", ["reconnection_time", "min_backoff", "max_backoff"])
+def test_delay_arguments_checked(name: str) -> None:
+    def make(value: float) -> EventSource:
+        options: dict[str, Any] = {name: value}
+        return EventSource("http://x/", **options)
+
+    with pytest.raises(ValueError, match=f"{name} must be a number of seconds, not NaN"):
+        make(math.nan)
+    with pytest.raises(ValueError, match=f"^{name} must be >= 0$"):
+        make(-(10**5000))
+    with pytest.raises(ValueError, match=f"^{name} must be >= 0, not -1.5$"):
+        make(-1.5)
+
+
+class RawServer:
+    """A bare HTTP/1.1 server answering every request with ``body`` as an event stream, then
+    closing; it records each request's raw Last-Event-ID header (or None)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.last_event_ids: list[bytes | None] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.05)  # accept() polls `stopped`: close() does not wake it
+        self.stopped = threading.Event()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(10)
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    request += data
+                found = [
+                    line.partition(b":")[2].strip(b" ")
+                    for line in request.split(b"\r\n")
+                    if line.lower().startswith(b"last-event-id:")
+                ]
+                self.last_event_ids.append(found[0] if found else None)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    b"Connection: close\r\n\r\n" + self.body
+                )
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+ODD_IDS = pytest.mark.parametrize(
+    ("sent", "header"),
+    [
+        (b"\xc3\xa9t\xc3\xa9", b"\xc3\xa9t\xc3\xa9"),
+        (b"\xe2\x82\xac 1", b"\xe2\x82\xac 1"),
+        (b"\xff", b"\xef\xbf\xbd"),
+        (b"7 ", b"7"),
+        (b"\t x\x0b", b"x"),
+        (b"a\x01\x7fb", b"a\x01\x7fb"),
+    ],
+    ids=["utf8", "euro", "invalid-utf8", "trailing-space", "whitespace", "controls"],
+)
+
+
+@ODD_IDS
+def test_odd_ids_are_sent_back(sent: bytes, header: bytes) -> None:
+    """Any id a server sends is sent back on reconnection (UTF-8, trimmed as HTTP trims it):
+    never a UnicodeEncodeError, never a request h11 refuses to send."""
+    server = RawServer(b"retry: 1\nid: " + sent + b"\ndata: x\n\n")
+    try:
+        with EventSource(server.url, max_failures=2, **FAST) as source:
+            events = []
+            for event in source:
+                events.append(event)
+                if len(events) == 2:
+                    break
+    finally:
+        server.close()
+    assert server.last_event_ids == [None, header]
+
+
+@ODD_IDS
+def test_async_odd_ids_are_sent_back(sent: bytes, header: bytes) -> None:
+    server = RawServer(b"retry: 1\nid: " + sent + b"\ndata: x\n\n")
+
+    async def main() -> None:
+        async with AsyncEventSource(server.url, max_failures=2, **FAST) as source:
+            count = 0
+            async for _ in source:
+                count += 1
+                if count == 2:
+                    break
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.close()
+    assert server.last_event_ids == [None, header]
+
+
+def test_last_event_id_argument() -> None:
+    server = RawServer(b"data: x\n\n")
+    try:
+        with EventSource(server.url, last_event_id=" \u00e9t\u00e9 ") as source:
+            next(iter(source))
+        with EventSource(server.url, last_event_id=" ", headers={"last-event-id": "7"}) as source:
+            next(iter(source))
+    finally:
+        server.close()
+    assert server.last_event_ids == [b"\xc3\xa9t\xc3\xa9", None]
+    for bad in ("a\nb", "a\rb", "a\x00b", "\ud800"):
+        with pytest.raises(ValueError, match="last_event_id"):
+            EventSource("http://x/", last_event_id=bad)

@@ -11,11 +11,13 @@ import contextlib
 import json
 import re
 import socket
+import struct
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import h11
 import httpx
@@ -120,6 +122,12 @@ def upstream_app() -> Any:
             await body(send, b"id: 1\ndata: one\n\ndata: two\r\n")
             await body(send, b"\r\ndata: half an ev")
             raise RuntimeError("the upstream broke mid-stream")
+        elif path == "/long-retry":
+            # A retry-only block of 5,000 digits (valid SSE; more than Python formats by
+            # default, sys.int_max_str_digits), then events.
+            await send(start)
+            await body(send, b"retry: " + b"7" * 5000 + b"\n\n")
+            await body(send, b"id: 1\ndata: after\n\ndata: and on\n\n", more=False)
         elif path == "/echo-id":
             probe(query["token"]).last_event_id = headers.get(b"last-event-id", b"").decode()
             await send(start)
@@ -159,6 +167,12 @@ async def async_identity(event: Event) -> Event:
 TRANSFORMS = {"pass": None, "transform": identity, "async": async_identity}
 
 
+def target(upstream: str, up: str) -> str:
+    """The upstream URL of a relay request: ``up`` is a path on the uvicorn upstream, or the
+    whole URL of another one (the raw-socket upstream)."""
+    return up if up.startswith("http://") else upstream + up
+
+
 def relay_options(query: Any) -> dict[str, Any]:
     return {
         "transform": TRANSFORMS[query.get("mode", "pass")],
@@ -191,7 +205,7 @@ def starlette_relay(upstream: str, transport: str = "httpcore") -> Any:
             request,
             clients[0],
             "GET",
-            upstream + request.query_params["up"],
+            target(upstream, request.query_params["up"]),
             **relay_options(request.query_params),
         )
 
@@ -216,7 +230,7 @@ def aiohttp_relay(upstream: str) -> Any:
             request,
             request.app[key],
             "GET",
-            upstream + request.query["up"],
+            target(upstream, request.query["up"]),
             **relay_options(request.query),
         )
 
@@ -332,6 +346,142 @@ def test_upstream_failure_mid_stream(
     expected = "Not enough data" if on_aiohttp else "incomplete chunked read"
     assert expected in error["message"]
     assert b"half" not in response.content
+
+
+@pytest.mark.parametrize("mode", ["pass", "transform", "async"])
+def test_retry_of_thousands_of_digits(relay_url: str, mode: str) -> None:
+    """A retry-only block of 5,000 digits is relayed, and so is every event after it."""
+    response = get(relay_url, up="/long-retry", mode=mode)
+    events, last_id, retry = decode(response.content)
+    assert events == [("message", "after", "1", None), ("message", "and on", "1", None)]
+    assert retry == (10**5000 - 1) // 9 * 7  # 5,000 sevens
+    assert last_id == "1"
+
+
+# -- an upstream written by hand: how its body ends, and how it dies --------------------------
+
+BEFORE = b"id: 1\ndata: one\n\ndata: two\n\n"
+TAILS = {"half": b"data: half an ev", "none": b"", "comment": b": only a comment\n"}
+
+
+class RawUpstream:
+    """An HTTP/1.1 upstream written on a plain socket, for what a server does not do on
+    request: a body that only the connection's close ends, a connection reset.
+
+    ``/?framing=chunked|length|close&tail=half|none|comment&end=fin|rst|complete``: the body
+    is :data:`BEFORE` then the tail; ``chunked`` and ``length`` (a ``Content-Length``) mark
+    where the body ends, ``close`` does not (no length, no chunking). ``fin`` closes the
+    connection after the tail without completing the body (a FIN); ``rst`` resets it;
+    ``complete`` ends the body properly first (the terminating chunk; the full length).
+    """
+
+    def __init__(self) -> None:
+        self.sock = bound_socket()
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(TIMEOUT)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            piece = conn.recv(4096)
+            if not piece:
+                conn.close()
+                return
+            request += piece
+        query = parse_qs(urlsplit(request.split(b" ")[1].decode()).query)
+        framing, tail, end = query["framing"][0], TAILS[query["tail"][0]], query["end"][0]
+        body = BEFORE + tail
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+        if framing == "chunked":
+            head += b"transfer-encoding: chunked\r\n\r\n"
+            data = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (BEFORE, tail) if p)
+            if end == "complete":
+                data += b"0\r\n\r\n"
+        elif framing == "length":
+            full = len(body) if end == "complete" else len(body) + 100
+            head += b"content-length: %d\r\n\r\n" % full
+            data = body
+        else:
+            head += b"connection: close\r\n\r\n"
+            data = body
+        conn.sendall(head + data)
+        if end == "rst":
+            time.sleep(0.3)  # the relay reads what was sent (a reset may discard unread data)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            return
+        conn.shutdown(socket.SHUT_WR)  # a FIN, even with unread bytes from the relay
+        with contextlib.suppress(OSError):
+            while conn.recv(4096):
+                pass
+        conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def raw_upstream() -> Iterator[RawUpstream]:
+    server = RawUpstream()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("mode", ["pass", "transform"])
+@pytest.mark.parametrize("end", ["fin", "rst"])
+@pytest.mark.parametrize("framing", ["chunked", "length", "close"])
+def test_upstream_dies_mid_event(
+    relay_url: str, raw_upstream: RawUpstream, framing: str, end: str, mode: str
+) -> None:
+    """Whatever marks the end of its body (chunks, a length, or only the connection's close),
+    an upstream that dies in the middle of an event ends the client's stream with an error
+    event after the events before it, and never the half event."""
+    up = f"{raw_upstream.url}/?framing={framing}&tail=half&end={end}"
+    response = get(relay_url, up=up, mode=mode)
+    assert response.status_code == 200
+    events, _, _ = decode(response.content)
+    assert events, response.content
+    kind, data, _, _ = events[-1]
+    assert kind == "error", response.content
+    assert json.loads(data)["error"]["type"] == "upstream_error"
+    before = [("message", "one", "1", None), ("message", "two", "1", None)]
+    if end == "fin":
+        assert events[:-1] == before
+    else:  # a reset may discard what the relay had not read yet
+        assert events[:-1] == before[: len(events) - 1]
+    assert b"half" not in response.content
+
+
+@pytest.mark.parametrize("mode", ["pass", "transform"])
+@pytest.mark.parametrize(
+    ("framing", "tail", "end"),
+    [
+        ("close", "none", "fin"),  # closed at an event boundary: the end of the body
+        ("close", "comment", "fin"),  # only a comment unfinished: no event lost
+        ("chunked", "half", "complete"),  # a body that ends mid-event, properly: the spec
+        ("length", "half", "complete"),  # discards the unfinished event, and so does a relay
+    ],
+)
+def test_upstream_ends_cleanly(
+    relay_url: str, raw_upstream: RawUpstream, framing: str, tail: str, end: str, mode: str
+) -> None:
+    up = f"{raw_upstream.url}/?framing={framing}&tail={tail}&end={end}"
+    response = get(relay_url, up=up, mode=mode)
+    assert response.status_code == 200
+    assert decode(response.content) == (
+        [("message", "one", "1", None), ("message", "two", "1", None)], "1", None
+    )
+    assert b"error" not in response.content
 
 
 def test_last_event_id_passed_upstream(relay_url: str, token: str) -> None:

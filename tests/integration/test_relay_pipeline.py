@@ -17,9 +17,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ssecodec._framing
+import ssecodec.relay
 from conftest import reader_state as decode
 from ssecodec import Event, LimitExceeded
-from ssecodec._framing import BOM, Framer, FramingLimitExceeded, split_comments, strip_comments
+from ssecodec._framing import (
+    BOM,
+    CommentSplitter,
+    Framer,
+    FramingLimitExceeded,
+    split_comments,
+    strip_comments,
+)
 from ssecodec.relay import error_event, relay_events
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -115,6 +124,41 @@ def test_bytewise_and_every_split() -> None:
                 assert decode(out) == expected, (options, chunks)
             else:  # pass-through: the very same bytes
                 assert out == whole, (options, chunks)
+
+
+@settings(max_examples=300)
+@given(stream=streams, data=st.data())
+def test_reader_sees_the_upstream_in_pieces(stream: bytes, data: st.DataObject) -> None:
+    """The same, with every event held across reads handed on in pieces (as big events are:
+    unjoined in pass-through, released to the decoder as they come with a transform) and
+    every item cut into pieces of 3 bytes."""
+    cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=8))
+    ended = stream + b"\n\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ssecodec._framing, "SPLIT_SIZE", 0)
+        patch.setattr(ssecodec.relay, "_PIECE", 3)
+        for options in MODES:
+            pieces = relay(split(stream, cuts), **options)
+            assert all(len(piece) <= 3 for piece in pieces)
+            assert decode(b"".join(pieces))[0] == decode(stream)[0], options
+            out = b"".join(relay(split(ended, cuts), **options))
+            assert decode(out) == decode(ended), options
+            expected_comments = comments(ended) if options.get("comments") else []
+            assert [line for line in out.split(b"\n") if line.startswith(b":")] == (
+                expected_comments
+            )
+            if "transform" not in options:  # pass-through: the same bytes as joined
+                assert out == b"".join(relay(split(ended, cuts), **options))
+
+
+def test_retry_of_thousands_of_digits() -> None:
+    """A retry-only block of more digits than Python formats by default is relayed, and so
+    is every event after it."""
+    stream = b"retry: " + b"7" * 5000 + b"\n\ndata: after\n\ndata: and on\n\n"
+    expected = decode(stream)
+    assert expected[2] == (10**5000 - 1) // 9 * 7
+    for options in MODES:
+        assert decode(b"".join(relay([stream], **options))) == expected, options
 
 
 # -- pass-through framing ----------------------------------------------------------------------
@@ -243,6 +287,61 @@ def test_transform_limit_inside_one_chunk() -> None:
     assert [e[1] for e in decode(b"".join(got))[0]] == ["a", "b"]
 
 
+@settings(max_examples=300)
+@given(stream=streams, data=st.data(), split_size=st.sampled_from([0, 1, 7, 40]))
+def test_feed_split(stream: bytes, data: st.DataObject, split_size: int) -> None:
+    """feed_split's pieces, joined, are what feed returns; with hold=False the bytes of an
+    unfinished event come early but nothing else changes."""
+    chunks = split(stream, data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+
+    def run(**options: Any) -> tuple[bytes, bool, int]:
+        framer = Framer(**options)
+        out = []
+        for chunk in chunks:
+            got = framer.feed_split(chunk)
+            out.append(got if isinstance(got, bytes) else b"".join(got))
+        return b"".join(out), framer.holds_event(), framer.pending
+
+    for keep in (False, True):
+        framer = Framer(keep_comments=keep)
+        joined = b"".join([framer.feed(chunk) for chunk in chunks])
+        assert run(keep_comments=keep, split_size=split_size)[0] == joined
+    held = run(keep_comments=True)
+    released = run(keep_comments=True, split_size=split_size, hold=False)
+    assert released[0].startswith(held[0])
+    assert released[1:] == held[1:]
+    # holds_event: what a stream ending now would lose, a field line in the unfinished event
+    lines = stream[3:] if stream.startswith(BOM) else stream
+    lines = lines.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    unfinished = lines[lines.rfind(b"\n\n") + 2 :] if b"\n\n" in lines else lines
+    field = any(line and not line.startswith(b":") for line in unfinished.split(b"\n"))
+    assert held[1] == (field and stream not in (BOM[:1], BOM[:2]))  # (or a BOM, not yet)
+
+
+def test_big_event_comes_in_the_reads_it_arrived_in() -> None:
+    """An event held across reads and over split_size is not joined: the very read objects."""
+    reads = [b"data: " + b"x" * 100, b"y" * 100, b"z" * 100 + b"\n\ndata: next"]
+    framer = Framer(split_size=200)
+    assert framer.feed_split(reads[0]) == b""
+    assert framer.feed_split(reads[1]) == b""
+    pieces = framer.feed_split(reads[2])
+    assert isinstance(pieces, list)
+    assert pieces[0] is reads[0] and pieces[1] is reads[1]
+    assert b"".join(pieces) == b"".join(reads)[: -len(b"data: next")]
+    assert framer.pending == len(b"data: next")
+    # below split_size: joined, as before
+    assert Framer().feed(reads[0]) == b""
+
+
+def test_comment_splitter_across_calls() -> None:
+    splitter = CommentSplitter()
+    got = list(splitter.split([b"data: a\n: com", b"ment"]))
+    assert got == [(False, b"data: a\n")] and not splitter.idle
+    got = list(splitter.split([b" goes on\ndata: b\n\n"]))
+    assert got == [(True, b": comment goes on\n"), (False, b"data: b\n\n")]
+    assert splitter.idle
+
+
 def test_framing_is_linear_in_the_event_size() -> None:
     """One 4 MiB event arriving in 1 KiB chunks: no rescanning of the buffered bytes."""
 
@@ -259,6 +358,40 @@ def test_framing_is_linear_in_the_event_size() -> None:
 
 
 # -- transforms ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("options", MODES, ids=["pass", "pass+comments", "tf", "tf+comments"])
+def test_body_ended_only_by_the_close(options: dict[str, Any]) -> None:
+    """A body that only the connection's close ends (HTTP/1.x without length or chunking):
+    ending inside an event means the upstream died; at a boundary, or with only a comment
+    unfinished, it is the normal end."""
+    import httpx
+
+    async def run(chunks: list[bytes]) -> tuple[bytes, BaseException | None]:
+        got: list[bytes] = []
+        pipeline = ssecodec.relay._relay(
+            _aiter(chunks), options.get("transform"), options.get("comments", False),
+            None, end_marked=False,
+        )
+        try:
+            async for piece in pipeline:
+                got.append(piece)
+        except Exception as exc:
+            return b"".join(got), exc
+        return b"".join(got), None
+
+    before = [b"id: 1\ndata: one\n\n", b"data: two\r\n\r\n"]
+    for tail in [b"data: half", b"data: half\n", b"\n: c\ndata", b"id: 2", b"retry: 5\n"]:
+        out, error = asyncio.run(run([*before, tail]))
+        assert decode(out)[0] == [("message", "one", "1", None), ("message", "two", "1", None)]
+        assert isinstance(error, httpx.RemoteProtocolError), tail
+        assert error_event(error).json()["error"]["type"] == "upstream_error"
+    for tail in [b"", b"\n", b": ping\n", b": ping", b"\n: a\n\n: b"]:
+        out, error = asyncio.run(run([*before, tail]))
+        assert error is None, tail
+        assert len(decode(out)[0]) == 2
+    # relay_events: a reader discards the unfinished event, and so does the relay
+    assert decode(b"".join(relay([*before, b"data: half"], **options)))[0][-1][1] == "two"
 
 
 def test_transform_rewrites_and_drops() -> None:

@@ -32,14 +32,14 @@ def read_httpx(url: str) -> list[Event]:
     with httpx.Client(timeout=TIMEOUT) as client, ssecodec.httpx.connect_sse(
         client, "GET", url
     ) as source:
-        return list(source.iter_sse())
+        return [sse.to_event() for sse in source.iter_sse()]
 
 
 async def read_httpx_async(url: str) -> list[Event]:
     async with httpx.AsyncClient(timeout=TIMEOUT) as client, ssecodec.httpx.aconnect_sse(
         client, "GET", url
     ) as source:
-        return [event async for event in source.aiter_sse()]
+        return [sse.to_event() async for sse in source.aiter_sse()]
 
 
 async def read_aiohttp(url: str) -> list[Event]:
