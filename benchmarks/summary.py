@@ -64,12 +64,19 @@ def summary_table(results: dict[str, Any], method: str, md: bool = True) -> list
                 if entry["corpus"].startswith("base64") and main and main.get("mb_per_s"):
                     twins[0] += f" ({mbps(main['mb_per_s'])} MB/s)"
                 paired = main.get("vs_baseline_paired") if main else None
-                rows.append([f"{kind}: {entry['title']}{api}", *(twins if has_c(results) else
-                             twins[1:]), f"{_cell(by.get(base))} ({base})", _cell(fastest, True),
-                             f"**{ratio(paired)}**" if paired else "-"])
+                pure = by.get("ssecodec-py" + suffix)
+                pure_paired = pure.get("vs_baseline_paired") if pure else None
+                row = [f"{kind}: {entry['title']}{api}", *(twins if has_c(results) else
+                       twins[1:]), f"{_cell(by.get(base))} ({base})", _cell(fastest, True),
+                       f"**{ratio(paired)}**" if paired else "-"]
+                if has_c(results):
+                    row.append(ratio(pure_paired) if pure_paired else "-")
+                rows.append(row)
     twins = ["ssecodec (Cython)", "ssecodec (pure Python)"][0 if has_c(results) else 1 :]
     link = f"[paired]({method})" if md else "paired"
     header = ["events/s", *twins, "usual choice", "fastest other peer", f"{name} vs usual, {link}"]
+    if has_c(results):
+        header.append(f"pure Python vs usual, {link}")
     return [
         *table(header, rows, "l" + "r" * (len(header) - 1), md),
         "",
