@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -186,11 +187,12 @@ def aiohttp_app(name: str) -> Any:
             )
             await response.prepare(request)
             i = 0
-            while n == 0 or i < n:
-                await response.write(encoded[i % 1000])  # raises once the client is gone
-                i += 1
-                await pause(wait)
-            await response.write_eof()
+            with contextlib.suppress(ConnectionResetError):  # the client left
+                while n == 0 or i < n:
+                    await response.write(encoded[i % 1000])  # raises once the client is gone
+                    i += 1
+                    await pause(wait)
+                await response.write_eof()
             return response
 
         handler = raw
@@ -199,12 +201,13 @@ def aiohttp_app(name: str) -> Any:
 
         async def peer(request: web.Request) -> web.StreamResponse:
             n, wait = stream_params(request.query_string)
-            async with sse_response(request) as response:
-                i = 0
-                while n == 0 or i < n:
-                    await response.send(PAYLOAD, id=str(i))
-                    i += 1
-                    await pause(wait)
+            with contextlib.suppress(ConnectionResetError):  # the client left
+                async with sse_response(request) as response:
+                    i = 0
+                    while n == 0 or i < n:
+                        await response.send(PAYLOAD, id=str(i))
+                        i += 1
+                        await pause(wait)
             return response
 
         handler = peer

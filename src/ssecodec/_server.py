@@ -274,11 +274,13 @@ class EventStream:
         """
         task = asyncio.current_task()
         iterator = source.__aiter__()
+        anext = iterator.__anext__
         chunks = self._chunks
+        clock = asyncio.get_running_loop().time
         error: BaseException | None = None
         try:
             while not self._stop:
-                step = iterator.__anext__().__await__()
+                step = anext().__await__()
                 try:
                     suspended = step.send(None)
                 except StopIteration as ready:  # the next item, at once
@@ -306,14 +308,23 @@ class EventStream:
                     self._wake()
                     if self._size >= self._high_water:
                         await self._write_full(send, task)
-                else:  # what _send does, without a coroutine per event
-                    self._begin_send(task)
+                else:  # _send written out: the path of every event that comes alone
+                    self.sends += 1
+                    self._sending = True
+                    self._sender = task
+                    self._ping_due = False
+                    self._send_started = self._last_write = clock()
                     try:
                         await send(data)
                     except BaseException as exc:
                         raise self._send_failed(exc, task)  # noqa: B904 (cause set there)
                     finally:
-                        self._end_send()
+                        self._sending = False
+                        self._sender = None
+                        self._send_started = None
+                        if self._writer_blocked:
+                            self._writer_blocked = False
+                            self._wake()
         except Exception as exc:
             if exc is not self._send_error:  # a failed write is the writer's to report
                 error = exc
