@@ -462,6 +462,14 @@ def versions() -> dict[str, str]:
     import ssecodec
 
     found["ssecodec implementation"] = ssecodec.IMPLEMENTATION
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "-"
+    found["commit"] = commit
     return found
 
 
