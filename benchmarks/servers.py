@@ -1,6 +1,6 @@
 """Server benchmark: CPU per event of the SSE server responses, on real loopback servers.
 
-    python benchmarks/servers.py [--quick] [--rounds 5] [--streams 1000] [--window 4]
+    python benchmarks/servers.py [--quick] [--rounds 7] [--streams 1000] [--window 4]
                                  [--server NAME ...] [--shape NAME ...] [--out DIR]
 
 Each server runs in a process of its own on 127.0.0.1:
@@ -625,7 +625,7 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     defaults = {
-        "rounds": 2 if quick else 5,
+        "rounds": 2 if quick else 7,
         "streams": 1000,
         "window": 1.0 if quick else 4.0,
         "warmup": 0.5 if quick else 1.0,
