@@ -2,8 +2,9 @@
 
 Subscribers are real loopback connections opened and read by a separate, cheap reader process
 (asyncio protocols counting ``data:`` lines); server CPU is read from the server process's
-/proc entry around each run, so "CPU per delivered event" is the server's CPU-seconds divided
-by events x subscribers. Servers compared (all on Starlette, same uvicorn):
+/proc entries (every thread's schedstat, in ns) around each run, so "CPU per delivered event"
+is the server's CPU-seconds divided by events x subscribers. Servers compared (all on
+Starlette, same uvicorn):
 
 - ``hub``: ``ssecodec.hub`` with the in-process broker;
 - ``hub-redis``: ``ssecodec.hub`` with the Redis Streams broker (a redis-server started here);
@@ -211,8 +212,15 @@ def free_port() -> int:
 
 
 def proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU-seconds of all the process's threads, in ns (schedstat), else in clock ticks."""
+    try:
+        return sum(
+            int((task / "schedstat").read_text().split()[0])
+            for task in Path(f"/proc/{pid}/task").iterdir()
+        ) / 1e9
+    except (OSError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_rss_mib(pid: int) -> float:
