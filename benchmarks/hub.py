@@ -15,7 +15,8 @@ Shapes: *burst* (events published back to back, faster than they can be sent) an
 (20 events/s). Also: RSS with the subscribers connected and idle (keep-alives on), and for the
 two hub brokers the publish-to-delivery latency at 1,000 events/s (p50/p99; with Redis the
 publisher is another process) and the events/s one publisher sustains.
-Writes hub.json and hub.md to --out (benchmarks/results/hub).
+Writes hub.json and hub.md to --out (benchmarks/out/hub; the committed run is in
+benchmarks/results/hub).
 """
 
 from __future__ import annotations
@@ -402,7 +403,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 subscribers, short")
     parser.add_argument("--sizes", type=int, nargs="*", help="subscriber counts")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "hub")
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "hub")
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--read", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--latency", action="store_true", help=argparse.SUPPRESS)
