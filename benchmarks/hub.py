@@ -2,8 +2,9 @@
 
 Subscribers are real loopback connections opened and read by a separate, cheap reader process
 (asyncio protocols counting ``data:`` lines); server CPU is read from the server process's
-/proc entry around each run, so "CPU per delivered event" is the server's CPU-seconds divided
-by events x subscribers. Servers compared (all on Starlette, same uvicorn):
+/proc entries (every thread's schedstat, in ns) around each run, so "CPU per delivered event"
+is the server's CPU-seconds divided by events x subscribers. Servers compared (all on
+Starlette, same uvicorn):
 
 - ``hub``: ``ssecodec.hub`` with the in-process broker;
 - ``hub-redis``: ``ssecodec.hub`` with the Redis Streams broker (a redis-server started here);
@@ -14,7 +15,8 @@ Shapes: *burst* (events published back to back, faster than they can be sent) an
 (20 events/s). Also: RSS with the subscribers connected and idle (keep-alives on), and for the
 two hub brokers the publish-to-delivery latency at 1,000 events/s (p50/p99; with Redis the
 publisher is another process) and the events/s one publisher sustains.
-Writes hub.json and hub.md to --out (benchmarks/results/hub).
+Writes hub.json and hub.md to --out (benchmarks/out/hub; the committed run is in
+benchmarks/results/hub).
 """
 
 from __future__ import annotations
@@ -211,8 +213,15 @@ def free_port() -> int:
 
 
 def proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU-seconds of all the process's threads, in ns (schedstat), else in clock ticks."""
+    try:
+        return sum(
+            int((task / "schedstat").read_text().split()[0])
+            for task in Path(f"/proc/{pid}/task").iterdir()
+        ) / 1e9
+    except (OSError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_rss_mib(pid: int) -> float:
@@ -394,7 +403,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 subscribers, short")
     parser.add_argument("--sizes", type=int, nargs="*", help="subscriber counts")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "hub")
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "hub")
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--read", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--latency", action="store_true", help=argparse.SUPPRESS)

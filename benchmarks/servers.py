@@ -1,6 +1,6 @@
 """Server benchmark: CPU per event of the SSE server responses, on real loopback servers.
 
-    python benchmarks/servers.py [--quick] [--rounds 5] [--streams 1000] [--window 4]
+    python benchmarks/servers.py [--quick] [--rounds 7] [--streams 1000] [--window 4]
                                  [--server NAME ...] [--shape NAME ...] [--out DIR]
 
 Each server runs in a process of its own on 127.0.0.1:
@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -186,11 +187,12 @@ def aiohttp_app(name: str) -> Any:
             )
             await response.prepare(request)
             i = 0
-            while n == 0 or i < n:
-                await response.write(encoded[i % 1000])  # raises once the client is gone
-                i += 1
-                await pause(wait)
-            await response.write_eof()
+            with contextlib.suppress(ConnectionResetError):  # the client left
+                while n == 0 or i < n:
+                    await response.write(encoded[i % 1000])  # raises once the client is gone
+                    i += 1
+                    await pause(wait)
+                await response.write_eof()
             return response
 
         handler = raw
@@ -199,12 +201,13 @@ def aiohttp_app(name: str) -> Any:
 
         async def peer(request: web.Request) -> web.StreamResponse:
             n, wait = stream_params(request.query_string)
-            async with sse_response(request) as response:
-                i = 0
-                while n == 0 or i < n:
-                    await response.send(PAYLOAD, id=str(i))
-                    i += 1
-                    await pause(wait)
+            with contextlib.suppress(ConnectionResetError):  # the client left
+                async with sse_response(request) as response:
+                    i = 0
+                    while n == 0 or i < n:
+                        await response.send(PAYLOAD, id=str(i))
+                        i += 1
+                        await pause(wait)
             return response
 
         handler = peer
@@ -459,6 +462,14 @@ def versions() -> dict[str, str]:
     import ssecodec
 
     found["ssecodec implementation"] = ssecodec.IMPLEMENTATION
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "-"
+    found["commit"] = commit
     return found
 
 
@@ -614,7 +625,7 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     defaults = {
-        "rounds": 2 if quick else 5,
+        "rounds": 2 if quick else 7,
         "streams": 1000,
         "window": 1.0 if quick else 4.0,
         "warmup": 0.5 if quick else 1.0,

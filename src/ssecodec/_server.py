@@ -7,15 +7,20 @@ coroutine and a ``wait_disconnect()`` coroutine, and the stream does the rest:
   a list or tuple is walked in that task too, and any other sync iterable runs in a dedicated
   daemon thread (it may block, and a pooled thread held for a stream's lifetime would starve
   the pool);
-* the *writer* (the calling task) takes **everything already produced** and sends it in one
-  write (write coalescing), sends a keep-alive comment after ``ping`` idle seconds, and bounds
-  each write by ``send_timeout``;
+* the *writer* task sends **everything already produced** in one write (write coalescing),
+  sends a keep-alive comment after ``ping`` idle seconds, and ends the stream. An async
+  producer writes an item that comes alone itself, from its own task (one task wake-up per
+  event, the common case of events trickling in), and hands the writer what it buffered
+  while items were ready at once;
+* one timer per stream keeps the keep-alives and bounds each write by ``send_timeout``;
 * a *watcher* task notices the client leaving; the producer is then cancelled (an async
   generator's ``finally`` runs at once) or told to stop (a sync generator is closed as soon as
   its current ``next()`` returns).
 
-The producer runs at most ``buffer_size`` bytes (default 64 KiB) ahead of the writer
-(backpressure), which also caps the size of one coalesced write.
+One write is under way at a time. The producer runs at most ``buffer_size`` bytes (default
+64 KiB) ahead of the socket (backpressure), which also caps the size of one coalesced write.
+Cancelled from outside, :meth:`EventStream.run` stops the producer before anything else and
+waits for its cleanup whatever further cancellations come.
 """
 
 from __future__ import annotations
@@ -148,9 +153,10 @@ class EventStream:
             connection, so that the client can tell the stream broke.
         coalesce: send everything already produced in one write (default). ``False`` writes
             each item separately.
-        buffer_size: how many bytes the producer may run ahead of the writer: once that much
-            is buffered it waits until half has been sent (the buffer holds at most this plus
-            one item). Default 64 KiB.
+        buffer_size: how many bytes the producer may run ahead of the socket: once that much
+            is buffered, an async producer writes it (or, while another write is under way,
+            waits until half has been sent, as a thread producer always does); the buffer
+            holds at most this plus one item. Default 64 KiB.
         group: the :class:`StreamGroup` this stream registers with while it runs.
         tag: any object; :meth:`StreamGroup.close_all` can select streams by it.
     """
@@ -274,11 +280,13 @@ class EventStream:
         """
         task = asyncio.current_task()
         iterator = source.__aiter__()
+        anext = iterator.__anext__
         chunks = self._chunks
+        clock = asyncio.get_running_loop().time
         error: BaseException | None = None
         try:
             while not self._stop:
-                step = iterator.__anext__().__await__()
+                step = anext().__await__()
                 try:
                     suspended = step.send(None)
                 except StopIteration as ready:  # the next item, at once
@@ -306,14 +314,23 @@ class EventStream:
                     self._wake()
                     if self._size >= self._high_water:
                         await self._write_full(send, task)
-                else:  # what _send does, without a coroutine per event
-                    self._begin_send(task)
+                else:  # _send written out: the path of every event that comes alone
+                    self.sends += 1
+                    self._sending = True
+                    self._sender = task
+                    self._ping_due = False
+                    self._send_started = self._last_write = clock()
                     try:
                         await send(data)
                     except BaseException as exc:
                         raise self._send_failed(exc, task)  # noqa: B904 (cause set there)
                     finally:
-                        self._end_send()
+                        self._sending = False
+                        self._sender = None
+                        self._send_started = None
+                        if self._writer_blocked:
+                            self._writer_blocked = False
+                            self._wake()
         except Exception as exc:
             if exc is not self._send_error:  # a failed write is the writer's to report
                 error = exc

@@ -145,7 +145,9 @@ class EventSourceResponse(web.StreamResponse):
 
     The stream is written when aiohttp prepares the response (after the handler returned it and
     the middlewares ran), so a handler just does ``return EventSourceResponse(events())``.
-    A client disconnect is noticed within ``0.2`` s even while the producer is idle.
+    A client disconnect is noticed within ``0.2`` s even while the producer is idle. Cancelled
+    from outside (a cancel scope, ``task.cancel()``), the response stops its producer and waits
+    for its cleanup before the cancellation goes on.
     """
 
     def __init__(

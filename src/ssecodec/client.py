@@ -1,6 +1,7 @@
-"""A reconnecting EventSource over httpx, sync and async, following the WHATWG model.
+"""A reconnecting EventSource, sync and async, following the WHATWG model.
 
-Install with ``pip install 'ssecodec[httpx]'``::
+Install with ``pip install 'ssecodec[client]'`` (httpx, and the fast stacks: urllib3 and
+aiohttp), or ``pip install 'ssecodec[httpx]'`` (httpx alone)::
 
     from ssecodec.client import EventSource
 
@@ -32,6 +33,11 @@ What it does, as the spec's EventSource does:
 
 Iteration ends when the server answers 204, when :meth:`EventSource.close` is called, or with
 :class:`EventSourceError` after ``max_failures`` failed attempts in a row (default: never).
+
+Each event source runs on the fastest HTTP library installed (its ``backend``): urllib3 for
+:class:`EventSource` and aiohttp for :class:`AsyncEventSource`, else httpx. They behave the
+same; the reading of a chunked body differs (urllib3 hands over each HTTP chunk once it has
+arrived whole). ``backend="httpx"`` (or an httpx ``client``) chooses httpx.
 """
 
 from __future__ import annotations
@@ -41,12 +47,13 @@ import contextlib
 import random
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
-from typing import Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
+from . import _backends
 from ._deps import require
 from ._http import ResponseError, is_event_stream
 
-require("httpx", "httpx")
+require("httpx", "client")
 
 import httpx  # noqa: E402
 
@@ -56,10 +63,11 @@ from ssecodec import (  # noqa: E402
     Decoder,
     Event,
     LimitExceeded,
-    aiter_events,
-    iter_events,
 )
-from ssecodec.httpx import _aread_preview, _read_preview  # noqa: E402
+
+if TYPE_CHECKING:
+    import aiohttp
+    import urllib3
 
 __all__ = [
     "CLOSED",
@@ -135,12 +143,19 @@ def _last_event_id_header(last_event_id: str) -> bytes:
     return raw.strip(b" \t\x0b\x0c")
 
 
-_ClientT = TypeVar("_ClientT", bound="httpx.Client | httpx.AsyncClient")
+_ClientT = TypeVar(
+    "_ClientT",
+    bound="httpx.Client | httpx.AsyncClient | urllib3.PoolManager | aiohttp.ClientSession",
+)
+_ASIS: Final = frozenset({b"accept", b"cache-control", b"last-event-id"})  # set by the source
+_STREAM_HEADERS: Final = ((b"Accept", b"text/event-stream"), (b"Cache-Control", b"no-store"))
 
 
 class _Base(Generic[_ClientT]):
     """State and policy shared by the sync and async event sources, and their constructor
     (its arguments are documented on :class:`EventSource`)."""
+
+    _backend: _backends.SyncBackend | _backends.AsyncBackend
 
     def __init__(
         self,
@@ -156,11 +171,16 @@ class _Base(Generic[_ClientT]):
         max_failures: int | None = None,
         max_line_size: int | None = DEFAULT_MAX_LINE_SIZE,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        backend: str | None = None,
         **request_kwargs: Any,
     ) -> None:
         self.url = url
         self.method = method
-        self._headers = httpx.Headers(headers)
+        self._headers = [
+            (name, value)
+            for name, value in httpx.Headers(headers).raw
+            if name.lower() not in _ASIS
+        ]
         if not isinstance(last_event_id, str):
             raise TypeError("last_event_id must be a str")
         _last_event_id_header(last_event_id)  # ValueError now rather than at each request
@@ -173,7 +193,13 @@ class _Base(Generic[_ClientT]):
         self._max_failures = max_failures
         self._decoder_options = {"max_line_size": max_line_size, "max_event_size": max_event_size}
         Decoder(**self._decoder_options)  # validate the limits now
-        self._request_kwargs = request_kwargs
+        asynchronous = isinstance(self, AsyncEventSource)
+        self.backend: str = _backends.choose(asynchronous, backend, client, url, request_kwargs)
+        """The HTTP library the requests go through: ``"urllib3"`` or ``"httpx"`` for
+        :class:`EventSource`, ``"aiohttp"`` or ``"httpx"`` for :class:`AsyncEventSource`."""
+        self._url = str(url)
+        if self.backend != "httpx":  # httpx adds them itself
+            self._url = _backends.with_params(self._url, request_kwargs.get("params"))
         self._retry: int | None = None
         self._failures = 0
         self._attempts = 0
@@ -181,15 +207,15 @@ class _Base(Generic[_ClientT]):
         """:data:`CONNECTING`, :data:`OPEN` or :data:`CLOSED`."""
         self.connections = 0
         """How many connections were opened (200 with the right content type) so far."""
-        self._id_before = ""  # the decoder's last event ID before its latest chunk
-        self._state_taken = True  # _take_state ran since the decoder's latest chunk
         self.last_delay: float | None = None
         """The delay before the latest reconnection, in seconds (``None`` before any)."""
-        self._own_client = client is None
-        self._setup(client)
+        module = _backends.load(self.backend)
+        backend_class = module.AsyncBackend if asynchronous else module.SyncBackend
+        self._backend = backend_class(client, DEFAULT_TIMEOUT, request_kwargs)
+        self._setup()
 
-    def _setup(self, client: _ClientT | None) -> None:
-        """Set up the client (made when ``client`` is None) and the subclass's own state."""
+    def _setup(self) -> None:
+        """Set up the subclass's own state."""
         raise NotImplementedError
 
     @property
@@ -226,18 +252,15 @@ class _Base(Generic[_ClientT]):
         self.last_delay = delay
         return delay
 
-    def _request_headers(self) -> httpx.Headers:
-        headers = self._headers.copy()
-        headers["Accept"] = "text/event-stream"
-        headers["Cache-Control"] = "no-store"
-        headers.pop("Last-Event-ID", None)
+    def _request_headers(self) -> _backends.Headers:
+        headers = [*self._headers, *_STREAM_HEADERS]
         value = _last_event_id_header(self._last_event_id)
         if value:
             # As bytes: httpx would encode a str header as ASCII (raising for "id: été").
-            headers = httpx.Headers([*headers.raw, (b"Last-Event-ID", value)])
+            headers.append((b"Last-Event-ID", value))
         return headers
 
-    def _verdict(self, response: httpx.Response) -> str | None:
+    def _verdict(self, response: _backends.Response) -> str | None:
         """Check a response: ``None`` to read it, ``""`` to stop (204), else the problem."""
         if response.status_code == 204:
             self.ready_state = CLOSED
@@ -245,7 +268,7 @@ class _Base(Generic[_ClientT]):
         if response.status_code != 200:
             self.ready_state = CLOSED
             return "EventSource failed: the status is not 200"
-        if not is_event_stream(response.headers.get("content-type")):
+        if not is_event_stream(response.content_type):
             self.ready_state = CLOSED
             return "EventSource failed: the Content-Type is not text/event-stream"
         self.ready_state = OPEN
@@ -253,28 +276,36 @@ class _Base(Generic[_ClientT]):
         return None
 
     @staticmethod
-    def _failure(response: httpx.Response, problem: str, body: bytes) -> EventSourceError:
+    def _failure(response: _backends.Response, problem: str, body: bytes) -> EventSourceError:
         return EventSourceError.for_response(
-            response.status_code,
-            response.reason_phrase,
-            response.headers.get("content-type"),
-            body,
-            problem,
+            response.status_code, response.reason_phrase, response.content_type, body, problem
         )
 
-    def _take_state(self, decoder: Decoder, dispatched: bool = False) -> None:
+    def _take_state(self, decoder: Decoder, id_before: str, dispatched: bool) -> None:
         """Take over what the connection's decoder learnt from its latest chunk, once per
-        chunk: before its first event (``dispatched``), else once its events were read or a
-        limit stopped the decoding."""
-        self._state_taken = True
+        chunk, before its first event is handed over; ``id_before`` is the decoder's last
+        event ID before that chunk, ``dispatched`` whether the chunk completed an event."""
         if dispatched:
             self._failures = 0
         # The spec sets the last event ID string at every dispatch (also for id-only blocks);
         # a new connection's decoder starts at "", which does not count until it changes.
-        if dispatched or decoder.last_event_id != self._id_before:
+        if dispatched or decoder.last_event_id != id_before:
             self._last_event_id = decoder.last_event_id
         if decoder.retry is not None:
             self._retry = decoder.retry
+
+    def _error(self, exc: Exception, delivered: bool) -> BaseException | None:
+        """After a request or a read failed: count a failed attempt (``None``: try again),
+        or the error to raise."""
+        retry, error = self._backend.failure(exc)
+        if retry:
+            assert isinstance(error, BaseException)
+            self._attempt_failed(delivered, error)
+            return None
+        self.ready_state = CLOSED
+        if isinstance(error, str):
+            return EventSourceError(f"EventSource failed: {error}")
+        return error
 
     def _attempt_failed(self, delivered: bool, exc: BaseException | None) -> None:
         self.ready_state = CONNECTING
@@ -288,13 +319,14 @@ class _Base(Generic[_ClientT]):
                 ) from exc
 
 
-class EventSource(_Base[httpx.Client]):
+class EventSource(_Base["httpx.Client | urllib3.PoolManager"]):
     """A reconnecting event source: iterate it to get :class:`ssecodec.Event` objects.
 
     Args:
         url: the stream's URL.
-        client: an ``httpx.Client`` to use (it is not closed here); by default one is made
-            with :data:`DEFAULT_TIMEOUT` and closed by :meth:`close`.
+        client: an ``httpx.Client`` or a ``urllib3.PoolManager`` to use (it is not closed
+            here; it chooses the backend); by default the backend makes one, with
+            :data:`DEFAULT_TIMEOUT`, and :meth:`close` closes it.
         method: the HTTP method (``GET``).
         headers: extra request headers.
         last_event_id: start as if the stream had given this id (sent as ``Last-Event-ID``,
@@ -307,21 +339,31 @@ class EventSource(_Base[httpx.Client]):
         max_failures: raise :class:`EventSourceError` after this many failed attempts in a row
             (``None``, the default, retries forever like a browser).
         max_line_size, max_event_size: decoder limits (see :class:`ssecodec.Decoder`).
-        request_kwargs: more arguments for ``client.stream`` (``params``, ``timeout``, ...).
+        backend: the HTTP library to use: ``"urllib3"`` or ``"httpx"`` (``"aiohttp"`` or
+            ``"httpx"`` for :class:`AsyncEventSource`); ``None``, the default, takes the
+            fastest installed, unless the options below or proxy environment variables
+            call for httpx. The chosen one is the ``backend`` attribute.
+        request_kwargs: more request options: ``timeout`` (seconds, ``None``, or an
+            ``httpx.Timeout``) and ``params`` (query parameters) on every backend; others
+            (``auth``, ``cookies``, ...) are for httpx's ``client.stream`` and choose httpx.
 
     No wait is longer than :data:`MAX_RETRY_DELAY` (one day), whatever the delay arguments or
     the server's ``retry`` say; a negative or NaN delay argument raises ``ValueError``.
 
     Iterating yields events until the server answers 204 or :meth:`close` is called; it raises
-    :class:`EventSourceError` on a fatal response, and ``LimitExceeded`` if an event is over a
-    decoder limit. Not thread-safe, except :meth:`close`, which may be called from another
-    thread (the iteration then ends at its next event or chunk).
+    :class:`EventSourceError` on a fatal response (and, on urllib3 and aiohttp, for a URL the
+    library cannot request or too many redirects, where httpx raises its own errors), and
+    ``LimitExceeded`` if an event is over a decoder limit. When ``max_failures`` attempts
+    failed, the last network error, as the backend's library raised it, is the
+    ``__cause__``. Not thread-safe, except :meth:`close`, which may be called from another
+    thread (a read waiting for data is woken; the iteration ends).
     """
 
-    def _setup(self, client: httpx.Client | None) -> None:
-        self._client = httpx.Client(timeout=DEFAULT_TIMEOUT) if client is None else client
+    _backend: _backends.SyncBackend
+
+    def _setup(self) -> None:
         self._closed = threading.Event()
-        self._response: httpx.Response | None = None
+        self._response: _backends.SyncResponse | None = None
 
     def __enter__(self) -> EventSource:
         return self
@@ -337,85 +379,73 @@ class EventSource(_Base[httpx.Client]):
         if response is not None:
             with contextlib.suppress(Exception):  # racing the reading thread
                 response.close()
-        if self._own_client and not self._client.is_closed:
-            self._client.close()
+        self._backend.close()
 
     def __iter__(self) -> Iterator[Event]:
         return self._events()
 
     def _events(self) -> Iterator[Event]:
-        while not self._closed.is_set():
+        backend = self._backend
+        closed = self._closed
+        while not closed.is_set():
             delay = self._next_delay()
-            if delay and self._closed.wait(delay):
+            if delay and closed.wait(delay):
                 break
             self._attempts += 1
             self.ready_state = CONNECTING
             delivered = False
             try:
-                with self._client.stream(
-                    self.method,
-                    self.url,
-                    headers=self._request_headers(),
-                    follow_redirects=True,
-                    **self._request_kwargs,
-                ) as response:
+                with backend.open(self.method, self._url, self._request_headers()) as response:
                     self._response = response
                     problem = self._verdict(response)
                     if problem == "":
                         return
                     if problem is not None:
-                        raise self._failure(response, problem, _read_preview(response))
+                        raise self._failure(response, problem, response.preview())
                     decoder = Decoder(**self._decoder_options)
-                    chunks = self._chunks(response.iter_bytes(), decoder)
-                    try:
-                        # At the end the unfinished event, if any, is dropped (R23).
-                        for event in iter_events(chunks, decoder=decoder):
-                            if not self._state_taken:  # the chunk's first event
-                                self._take_state(decoder, dispatched=True)
+                    # The events of each chunk as it comes (at the end of the body, the
+                    # unfinished event, if any, is dropped: R23).
+                    for chunk in response.chunks:
+                        id_before = decoder.last_event_id
+                        try:
+                            events = decoder.feed(chunk)
+                        except LimitExceeded as exc:
+                            self._take_state(decoder, id_before, bool(exc.events))
+                            yield from exc.events
+                            raise
+                        self._take_state(decoder, id_before, bool(events))
+                        if events:
                             delivered = True
-                            yield event
-                    except LimitExceeded:
-                        if not self._state_taken:
-                            self._take_state(decoder)
-                        raise
-                    if self._closed.is_set():
-                        return
+                            yield from events
+                        if closed.is_set():
+                            return
                 self._attempt_failed(delivered, None)
-            except httpx.UnsupportedProtocol:
-                self.ready_state = CLOSED
+            except (EventSourceError, LimitExceeded):
                 raise
-            except (httpx.TransportError, httpx.StreamError) as exc:
-                if self._closed.is_set():  # close() from another thread closed the response
+            except Exception as exc:
+                if closed.is_set():  # close() from another thread closed the response
                     break
-                if not isinstance(exc, httpx.TransportError):
+                error = self._error(exc, delivered)
+                if error is exc:
                     raise
-                self._attempt_failed(delivered, exc)
+                if error is not None:
+                    raise error from exc
             finally:
                 self._response = None
         self.ready_state = CLOSED
 
-    def _chunks(self, chunks: Iterator[bytes], decoder: Decoder) -> Iterator[bytes]:
-        """The response's chunks, for the decoder to feed on; after the events of each, the
-        decoder's state is taken over; they stop once :meth:`close` was called."""
-        for chunk in chunks:
-            self._id_before = decoder.last_event_id
-            self._state_taken = False
-            yield chunk
-            if not self._state_taken:  # the chunk completed no event
-                self._take_state(decoder)
-            if self._closed.is_set():
-                return
 
+class AsyncEventSource(_Base["httpx.AsyncClient | aiohttp.ClientSession"]):
+    """The asyncio twin of :class:`EventSource`, on aiohttp when it is installed, else httpx.
 
-class AsyncEventSource(_Base[httpx.AsyncClient]):
-    """The asyncio twin of :class:`EventSource`, over an ``httpx.AsyncClient``.
-
-    Same arguments (``client`` is an ``httpx.AsyncClient``); use ``async for`` and
+    Same arguments (``client`` is an ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``;
+    ``backend`` is ``"aiohttp"``, ``"httpx"`` or ``None``); use ``async for`` and
     ``async with``, and ``await source.aclose()``.
     """
 
-    def _setup(self, client: httpx.AsyncClient | None) -> None:
-        self._client = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else client
+    _backend: _backends.AsyncBackend
+
+    def _setup(self) -> None:
         self._closed_flag = False
         self._closed_event: asyncio.Event | None = None
         self._generator: AsyncGenerator[Event, None] | None = None
@@ -436,8 +466,7 @@ class AsyncEventSource(_Base[httpx.AsyncClient]):
         if generator is not None:
             with contextlib.suppress(RuntimeError):  # being iterated by another task
                 await generator.aclose()
-        if self._own_client and not self._client.is_closed:
-            await self._client.aclose()
+        await self._backend.aclose()
 
     def __aiter__(self) -> AsyncIterator[Event]:
         self._generator = self._events()
@@ -456,6 +485,7 @@ class AsyncEventSource(_Base[httpx.AsyncClient]):
         return True
 
     async def _events(self) -> AsyncGenerator[Event, None]:
+        backend = self._backend
         while not self._closed_flag:
             delay = self._next_delay()
             if delay and await self._sleep(delay):
@@ -464,58 +494,41 @@ class AsyncEventSource(_Base[httpx.AsyncClient]):
             self.ready_state = CONNECTING
             delivered = False
             try:
-                async with self._client.stream(
-                    self.method,
-                    self.url,
-                    headers=self._request_headers(),
-                    follow_redirects=True,
-                    **self._request_kwargs,
+                async with backend.open(
+                    self.method, self._url, self._request_headers()
                 ) as response:
                     problem = self._verdict(response)
                     if problem == "":
                         return
                     if problem is not None:
-                        raise self._failure(response, problem, await _aread_preview(response))
+                        raise self._failure(response, problem, await response.preview())
                     decoder = Decoder(**self._decoder_options)
-                    chunks = response.aiter_bytes()
-                    fed = self._chunks(chunks, decoder)
-                    events = aiter_events(fed, decoder=decoder)
-                    try:
-                        # At the end the unfinished event, if any, is dropped (R23).
-                        async for event in events:
-                            if not self._state_taken:  # the chunk's first event
-                                self._take_state(decoder, dispatched=True)
+                    # As in EventSource._events.
+                    async for chunk in response.chunks:
+                        id_before = decoder.last_event_id
+                        try:
+                            events = decoder.feed(chunk)
+                        except LimitExceeded as exc:
+                            self._take_state(decoder, id_before, bool(exc.events))
+                            for event in exc.events:
+                                yield event
+                            raise
+                        self._take_state(decoder, id_before, bool(events))
+                        if events:
                             delivered = True
-                            yield event
-                    except LimitExceeded:
-                        if not self._state_taken:
-                            self._take_state(decoder)
-                        raise
-                    finally:  # now, not when the garbage collector finds them
-                        await events.aclose()  # type: ignore[attr-defined]
-                        await fed.aclose()
-                        await chunks.aclose()  # type: ignore[attr-defined]
-                    if self._closed_flag:
-                        return
+                            for event in events:
+                                yield event
+                        if self._closed_flag:
+                            return
                 self._attempt_failed(delivered, None)
-            except httpx.UnsupportedProtocol:
-                self.ready_state = CLOSED
+            except (EventSourceError, LimitExceeded):
                 raise
-            except httpx.TransportError as exc:
+            except Exception as exc:
                 if self._closed_flag:
                     break
-                self._attempt_failed(delivered, exc)
+                error = self._error(exc, delivered)
+                if error is exc:
+                    raise
+                if error is not None:
+                    raise error from exc
         self.ready_state = CLOSED
-
-    async def _chunks(
-        self, chunks: AsyncIterator[bytes], decoder: Decoder
-    ) -> AsyncGenerator[bytes, None]:
-        """Async twin of :meth:`EventSource._chunks`."""
-        async for chunk in chunks:
-            self._id_before = decoder.last_event_id
-            self._state_taken = False
-            yield chunk
-            if not self._state_taken:  # the chunk completed no event
-                self._take_state(decoder)
-            if self._closed_flag:
-                return

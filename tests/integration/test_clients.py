@@ -1,4 +1,5 @@
-"""The client helpers (httpx, aiohttp, requests): headers, content-type errors, limits."""
+"""The client helpers (httpx, aiohttp, requests) and the reconnecting EventSource on each of
+its backends: headers, content-type errors, limits."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import httpx
 import pytest
 import requests
 import sseapps
+from test_reconnect import EITHER, EITHER_IDS, Spec, take
 
 import ssecodec
 import ssecodec.aiohttp
 import ssecodec.httpx
 import ssecodec.requests
+from ssecodec.client import EventSourceError
 
 TIMEOUT = httpx.Timeout(20.0)
 
@@ -159,3 +162,38 @@ def test_decoder_limits_pass_through(starlette_server: object, client: str) -> N
             with requests.get(url, stream=True, timeout=20) as response:
                 got.extend(ssecodec.requests.iter_events(response, max_line_size=40))
     assert got and got[0].data == "plain"
+
+
+# -- the reconnecting EventSource, on each of its backends ---------------------------------
+
+
+@pytest.mark.parametrize("spec", EITHER, ids=EITHER_IDS)
+def test_event_source_request_headers(server_url: str, spec: Spec) -> None:
+    mine = {"X-Mine": "3", "accept": "text/html", "Cache-Control": "max-age=9"}
+    # One event per connection: a second one would be the same request again.
+    events = take(spec, server_url + "/headers", 1, headers=mine, last_event_id="7")
+    seen = request_headers_seen(events)
+    assert seen["accept"] == "text/event-stream"
+    assert seen["cache-control"] == "no-store"
+    assert seen["last-event-id"] == "7"
+    assert seen["x-mine"] == "3"
+
+
+@pytest.mark.parametrize("spec", EITHER, ids=EITHER_IDS)
+def test_event_source_limits_pass_through(starlette_server: object, spec: Spec) -> None:
+    url = f"{starlette_server.url}/tricky"  # type: ignore[attr-defined]
+    got: list[ssecodec.Event] = []
+    with pytest.raises(ssecodec.LimitExceeded):
+        take(spec, url, got=got, max_line_size=40)
+    assert got and got[0].data == "plain"
+
+
+@pytest.mark.parametrize("spec", EITHER, ids=EITHER_IDS)
+def test_event_source_wrong_content_type(server_url: str, spec: Spec) -> None:
+    with pytest.raises(EventSourceError) as info:
+        take(spec, server_url + "/plain")
+    check_message(info.value, 200, "just text")
+    assert info.value.status_code == 200
+    assert info.value.content_type is not None
+    assert info.value.content_type.startswith("text/plain")
+    assert info.value.body == (b"just text\n" * 100)[:512]

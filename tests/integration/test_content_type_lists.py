@@ -122,12 +122,24 @@ def read_requests(url: str) -> list[str]:
         return [event.data for event in ssecodec.requests.iter_events(response)]
 
 
-def read_client(url: str) -> list[str]:
+def read_client(url: str, backend: str = "httpx") -> list[str]:
     # The server closes after one event, so the client would reconnect for ever: stop it.
-    with ssecodec.client.EventSource(url, max_failures=1) as source:
+    with ssecodec.client.EventSource(url, max_failures=1, backend=backend) as source:
         for event in source:
             return [event.data]
     return []  # pragma: no cover
+
+
+def read_async_client(url: str, backend: str = "httpx") -> list[str]:
+    async def main() -> list[str]:
+        async with ssecodec.client.AsyncEventSource(
+            url, max_failures=1, backend=backend
+        ) as source:
+            async for event in source:
+                return [event.data]
+        return []  # pragma: no cover
+
+    return asyncio.run(main())
 
 
 READERS = {
@@ -136,6 +148,9 @@ READERS = {
     "aiohttp": read_aiohttp,
     "requests": read_requests,
     "client": read_client,
+    "client-urllib3": lambda url: read_client(url, "urllib3"),
+    "client-async": read_async_client,
+    "client-aiohttp": lambda url: read_async_client(url, "aiohttp"),
 }
 
 

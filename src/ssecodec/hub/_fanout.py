@@ -204,7 +204,9 @@ class Subscription:
         self._started = False
         self._closed = False
         self.cursor = 0
+        """Absolute index, in the channel's log, of the next event to take."""
         self.cursor_bytes = 0
+        """Absolute byte offset of that event (the lag is the channel's total minus this)."""
         self.overflowed = False
         """True once the subscription was closed for falling too far behind."""
 
