@@ -294,6 +294,13 @@ class _Base(Generic[_ClientT]):
         if decoder.retry is not None:
             self._retry = decoder.retry
 
+    def _took_events(self, decoder: Decoder) -> None:
+        """:meth:`_take_state` for a chunk that completed events (the hot path)."""
+        self._failures = 0
+        self._last_event_id = decoder.last_event_id
+        if decoder.retry is not None:
+            self._retry = decoder.retry
+
     def _error(self, exc: Exception, delivered: bool) -> BaseException | None:
         """After a request or a read failed: count a failed attempt (``None``: try again),
         or the error to raise."""
@@ -405,19 +412,22 @@ class EventSource(_Base["httpx.Client | urllib3.PoolManager"]):
                     decoder = Decoder(**self._decoder_options)
                     # The events of each chunk as it comes (at the end of the body, the
                     # unfinished event, if any, is dropped: R23).
+                    feed, is_closed = decoder.feed, closed.is_set
                     for chunk in response.chunks:
                         id_before = decoder.last_event_id
                         try:
-                            events = decoder.feed(chunk)
+                            events = feed(chunk)
                         except LimitExceeded as exc:
                             self._take_state(decoder, id_before, bool(exc.events))
                             yield from exc.events
                             raise
-                        self._take_state(decoder, id_before, bool(events))
                         if events:
+                            self._took_events(decoder)
                             delivered = True
                             yield from events
-                        if closed.is_set():
+                        elif decoder.last_event_id != id_before or decoder.retry is not None:
+                            self._take_state(decoder, id_before, False)
+                        if is_closed():
                             return
                 self._attempt_failed(delivered, None)
             except (EventSourceError, LimitExceeded):
@@ -504,20 +514,23 @@ class AsyncEventSource(_Base["httpx.AsyncClient | aiohttp.ClientSession"]):
                         raise self._failure(response, problem, await response.preview())
                     decoder = Decoder(**self._decoder_options)
                     # As in EventSource._events.
+                    feed = decoder.feed
                     async for chunk in response.chunks:
                         id_before = decoder.last_event_id
                         try:
-                            events = decoder.feed(chunk)
+                            events = feed(chunk)
                         except LimitExceeded as exc:
                             self._take_state(decoder, id_before, bool(exc.events))
                             for event in exc.events:
                                 yield event
                             raise
-                        self._take_state(decoder, id_before, bool(events))
                         if events:
+                            self._took_events(decoder)
                             delivered = True
                             for event in events:
                                 yield event
+                        elif decoder.last_event_id != id_before or decoder.retry is not None:
+                            self._take_state(decoder, id_before, False)
                         if self._closed_flag:
                             return
                 self._attempt_failed(delivered, None)
