@@ -49,10 +49,6 @@ class LimitExceeded(SSEError, ValueError):
         self.size = size
         self.events: list[Any] = [] if events is None else events
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        state = (str(self), self.limit_name, self.limit, self.size, self.events)
-        return (_rebuild_limit_exceeded, state)
-
 
 class SendTimeout(SSEError, TimeoutError):
     """One write to the client took longer than ``send_timeout`` seconds.
@@ -64,12 +60,6 @@ class SendTimeout(SSEError, TimeoutError):
     """
 
     __module__ = "ssecodec"
-
-
-def _rebuild_limit_exceeded(
-    message: str, limit_name: str, limit: int, size: int, events: list[Any]
-) -> LimitExceeded:
-    return LimitExceeded(message, limit_name=limit_name, limit=limit, size=size, events=events)
 
 
 def limit_exceeded(limit_name: str, limit: int, size: int, events: list[Any]) -> LimitExceeded:
