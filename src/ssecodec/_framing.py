@@ -54,7 +54,12 @@ class FramingLimitExceeded(LimitExceeded):
     ``complete`` holds the whole events the failing :meth:`Framer.feed` call finished before
     that (forward them, then give up on the stream); from :meth:`Framer.feed_split` it may be a
     list of pieces, as that returns them.
+
+    Users meet it where the relay raises it (its pass-through path), so ``ssecodec.relay``,
+    which exports it, is its public name.
     """
+
+    __module__ = "ssecodec.relay"
 
     complete: bytes | list[bytes] = b""
 

@@ -102,3 +102,42 @@ def test_response_errors_take_their_attributes_as_keywords() -> None:
     assert aiohttp_error.status == 502  # aiohttp's name
     aiohttp_error.status = 503
     assert aiohttp_error.status_code == 503
+
+
+def test_framing_limit_exceeded_pickles_with_what_it_completed() -> None:
+    """The relay's pass-through raises this subclass of LimitExceeded: it keeps its class and
+    its own attribute (``complete``) through pickle."""
+    import ssecodec.relay
+    from ssecodec._framing import Framer
+
+    with pytest.raises(ssecodec.relay.FramingLimitExceeded) as caught:
+        Framer(max_event_size=10).feed(b"data: a\n\ndata: " + b"x" * 20)
+    exc = caught.value
+    assert exc.complete == b"data: a\n\n"
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        clone = pickle.loads(pickle.dumps(exc, protocol=protocol))
+        assert type(clone) is ssecodec.relay.FramingLimitExceeded
+        assert (str(clone), clone.limit_name, clone.limit, clone.size, clone.complete) == (
+            str(exc), "max_event_size", 10, exc.size, b"data: a\n\n"
+        )
+
+
+def test_upstream_error_is_a_response_error() -> None:
+    import httpx
+
+    import ssecodec
+    from ssecodec._http import ResponseError
+    from ssecodec.relay import UpstreamError
+
+    headers = httpx.Headers({"Retry-After": "7"})
+    exc = UpstreamError(
+        "slow down", status_code=429, content_type="text/plain", headers=headers, body=b"wait"
+    )
+    assert isinstance(exc, ResponseError) and isinstance(exc, ssecodec.SSEError)
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        clone = pickle.loads(pickle.dumps(exc, protocol=protocol))
+        assert type(clone) is UpstreamError
+        assert (str(clone), clone.status_code, clone.content_type, clone.body) == (
+            "slow down", 429, "text/plain", b"wait"
+        )
+        assert clone.headers == headers

@@ -26,7 +26,7 @@ import pytest
 from conftest import AiohttpServer, UvicornServer, bound_socket
 from conftest import reader_state as decode
 from ssecodec import Decoder, Event
-from ssecodec.relay import relay_aiohttp, relay_starlette
+from ssecodec.relay import RelayOptions, relay_aiohttp, relay_starlette
 
 TIMEOUT = 10.0
 
@@ -621,3 +621,106 @@ def test_slow_client_pauses_the_upstream(
     finally:
         sock.close()
     assert state.finished.wait(5), "the upstream stream was not closed"
+
+
+# -- options ---------------------------------------------------------------------------------
+
+
+def upper(event: Event) -> Event:
+    return Event(event.data.upper(), event=event.event)
+
+
+class Body(httpx.AsyncByteStream):
+    """A streamed body (``content=`` bytes would be read at once: nothing left to stream)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b": hi\n\nid: 7\ndata: a\n\n"
+
+
+def mock_upstream(seen: list[httpx.Request]) -> httpx.AsyncClient:
+    """An upstream client that answers every request with the same short event stream."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Body())
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+
+def test_options_made_once_with_keywords_over_them() -> None:
+    """``options=RelayOptions(...)`` made once configures the relay as the keywords do; a
+    keyword given with it replaces that one field."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    options = RelayOptions(
+        transform=upper, comments=True, last_event_id=False, response_headers={"X-Relay": "1"}
+    )
+    seen: list[httpx.Request] = []
+    upstream = mock_upstream(seen)
+
+    async def relay(request: Request) -> Response:
+        overrides = {"comments": False} if "override" in request.query_params else {}
+        return await relay_starlette(
+            request, upstream, "GET", "http://upstream/", options=options, **overrides
+        )
+
+    server = UvicornServer(Starlette(routes=[Route("/relay", relay)])).start()
+    try:
+        with httpx.Client(timeout=TIMEOUT) as client:
+            kept = client.get(f"{server.url}/relay", headers={"Last-Event-ID": "3"})
+            dropped = client.get(f"{server.url}/relay", params={"override": "1"})
+    finally:
+        server.stop()
+        asyncio.run(upstream.aclose())
+    for response in (kept, dropped):
+        assert response.headers["x-relay"] == "1"
+        assert decode(response.content) == ([("message", "A", "7", None)], "7", None)
+    assert ": hi" in kept.text
+    assert ": hi" not in dropped.text
+    assert [request.headers.get("last-event-id") for request in seen] == [None, None]
+
+
+INVALID_OPTIONS: list[tuple[dict[str, Any], type[Exception]]] = [
+    ({"ping": -1}, ValueError),
+    ({"send_timeout": "soon"}, TypeError),
+    ({"buffer_size": 0}, ValueError),
+    ({"max_event_size": 0}, ValueError),
+    ({"transform": "upper"}, TypeError),
+    ({"on_error": 1}, TypeError),
+    ({"last_event_id": 41}, TypeError),
+    ({"response_headers": [("X-Relay", "1")]}, TypeError),
+    ({"options": {"ping": 5}}, TypeError),
+]
+
+
+@pytest.mark.parametrize("framework", ["starlette", "aiohttp"])
+@pytest.mark.parametrize(
+    ("options", "error"), INVALID_OPTIONS, ids=[next(iter(o)) for o, _ in INVALID_OPTIONS]
+)
+def test_invalid_options_raise_before_the_upstream_request(
+    framework: str, options: dict[str, Any], error: type[Exception]
+) -> None:
+    """A wrong option is reported at once, before the upstream is asked for anything (an
+    upstream request may cost money, as an LLM completion does)."""
+    seen: list[httpx.Request] = []
+
+    async def run() -> None:
+        async with mock_upstream(seen) as client:
+            if framework == "starlette":
+                from starlette.requests import Request
+
+                request = Request({"type": "http", "method": "GET", "path": "/", "headers": []})
+                await relay_starlette(request, client, "GET", "http://upstream/", **options)
+            else:
+                from aiohttp.test_utils import make_mocked_request
+
+                await relay_aiohttp(
+                    make_mocked_request("GET", "/"), client, "GET", "http://upstream/", **options
+                )
+
+    with pytest.raises(error):
+        asyncio.run(run())
+    assert seen == []

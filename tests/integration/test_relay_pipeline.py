@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ssecodec._framing
-import ssecodec.relay
+import ssecodec._relay_pipeline
 from conftest import reader_state as decode
 from ssecodec import Event, LimitExceeded
 from ssecodec._framing import (
@@ -130,7 +130,7 @@ def test_reader_sees_the_upstream_in_pieces(stream: bytes, data: st.DataObject) 
     ended = stream + b"\n\n"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ssecodec._framing, "SPLIT_SIZE", 0)
-        patch.setattr(ssecodec.relay, "_PIECE", 3)
+        patch.setattr(ssecodec._relay_pipeline, "PIECE", 3)
         for options in MODES:
             pieces = relay(split(stream, cuts), **options)
             assert all(len(piece) <= 3 for piece in pieces)
@@ -227,7 +227,7 @@ def test_body_ended_only_by_the_close(options: dict[str, Any]) -> None:
 
     async def run(chunks: list[bytes]) -> tuple[bytes, BaseException | None]:
         got: list[bytes] = []
-        pipeline = ssecodec.relay._relay(
+        pipeline = ssecodec._relay_pipeline.relay_chunks(
             _aiter(chunks), options.get("transform"), options.get("comments", False),
             None, end_marked=False,
         )
