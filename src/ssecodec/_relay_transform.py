@@ -74,6 +74,9 @@ class Transformer:
         limit (what to send then holds every event before it).
         """
         out: list[bytes] = []
+        # Decoder.feed here, not ssecodec.aiter_events over the stream: that would close the
+        # decoder at the end of each call's chunks, and hide the end of each upstream read,
+        # where the relay sends what the read completed (comments and id-only blocks too).
         try:
             if not isinstance(block, bytes) or (self.comments and not self.splitter.idle):
                 # (bytes here go on from a line that earlier pieces began)
