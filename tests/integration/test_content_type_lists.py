@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import aiohttp
 import httpx
@@ -142,7 +142,7 @@ def read_async_client(url: str, backend: str = "httpx") -> list[str]:
     return asyncio.run(main())
 
 
-READERS = {
+READERS: dict[str, Callable[[str], list[str]]] = {
     "httpx": read_httpx,
     "httpx-async": read_httpx_async,
     "aiohttp": read_aiohttp,

@@ -634,7 +634,7 @@ def test_backend_argument_checked() -> None:
     with httpx.Client() as client, pytest.raises(TypeError, match="cannot use a httpx client"):
         EventSource("http://x/", client=client, backend="urllib3")
     with pytest.raises(TypeError, match="AsyncEventSource takes no urllib3 client"):
-        AsyncEventSource("http://x/", client=urllib3.PoolManager())
+        AsyncEventSource("http://x/", client=urllib3.PoolManager())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="the urllib3 backend takes no auth"):
         EventSource("http://x/", backend="urllib3", auth=("user", "secret"))
     with pytest.raises(TypeError, match="timeout must be a number"):
@@ -743,3 +743,34 @@ def test_close_wakes_a_blocked_read(
     assert time.monotonic() - began < 2
     assert [e.data for e in got] == ["hello"]
     assert sseapps.PROBES[token].finished.wait(5)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_proxy_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """By default, the proxy environment variables are honoured, as httpx honours them: a
+    RawServer answers every request, so it stands for an HTTP proxy here."""
+    proxy = RawServer(b"data: through the proxy\n\n")
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    url = "http://events.invalid/stream"  # never resolved: the proxy is asked for it
+    try:
+        if kind == "sync":
+            with EventSource(url, max_failures=1) as source:
+                assert source.backend == "httpx"  # urllib3 reads no proxy settings
+                assert next(iter(source)).data == "through the proxy"
+
+            with EventSource(url, client=urllib3.ProxyManager(proxy.url)) as source:
+                assert source.backend == "urllib3"
+                assert next(iter(source)).data == "through the proxy"
+        else:
+
+            async def main() -> None:
+                async with AsyncEventSource(url, max_failures=1) as source:
+                    assert source.backend == "aiohttp"
+                    assert (await source.__aiter__().__anext__()).data == "through the proxy"
+
+            asyncio.run(main())
+    finally:
+        proxy.close()
+    assert proxy.last_event_ids == [None] * (2 if kind == "sync" else 1)
