@@ -583,3 +583,39 @@ def test_chunking_does_not_matter(lib: ModuleType, size: int) -> None:
     chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
     expected = [("message", "a\nü€", "", None), ("e", "b", "9", None)]
     assert fields(events_of(lib, *chunks)) == expected
+
+
+@pytest.mark.parametrize("coding", ["gzip", "identity, gzip"])
+def test_compressed_event_stream(lib: ModuleType, coding: str) -> None:
+    """A body with a content coding is decoded first (httpx's ``iter_bytes``), sync and async."""
+    packed = gzip.compress(b"id: 1\ndata: a\n\ndata: b\n\n")
+    headers = {"content-type": "text/event-stream", "content-encoding": coding}
+    expected = [("message", "a", "1", None), ("message", "b", "1", None)]
+    response = httpx.Response(200, headers=headers, stream=body(packed[:9], packed[9:]))
+    assert fields(lib.EventSource(response).iter_sse()) == expected
+
+    async def main() -> list[Any]:
+        response = httpx.Response(200, headers=headers, stream=abody(packed[:9], packed[9:]))
+        return [sse async for sse in lib.EventSource(response).aiter_sse()]
+
+    assert fields(asyncio.run(main())) == expected
+
+
+def test_body_already_read(lib: ModuleType) -> None:
+    """A response whose body was read (or given whole) is decoded from its content."""
+    response = httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=b"data: a\n\ndata: b\n\n"
+    )
+    assert [e.data for e in lib.EventSource(response).iter_sse()] == ["a", "b"]
+    streamed = stream_response(b"data: c\n", b"\n")
+    streamed.read()
+    assert [e.data for e in lib.EventSource(streamed).iter_sse()] == ["c"]
+
+
+def test_bytes_downloaded_and_closed(lib: ModuleType) -> None:
+    """The response counts the bytes read and is closed at the end of the stream."""
+    chunks = (b"data: a\n\n", b"data: bc\n\n")
+    response = stream_response(*chunks)
+    assert len(list(lib.EventSource(response).iter_sse())) == 2
+    assert response.num_bytes_downloaded == sum(map(len, chunks))
+    assert response.is_stream_consumed and response.is_closed
