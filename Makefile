@@ -11,6 +11,7 @@ help:
 	@echo "make test       install Chromium and redis-server if missing, build the Cython twin, run the tests on both twins"
 	@echo "make bench      run the benchmark comparison against the peers (ARGS=--quick for a short run)"
 	@echo "make bench-hub  fan-out: ssecodec.hub against sse-starlette + queues and broadcaster (ARGS=--quick)"
+	@echo "make bench-e2e  end to end: client and server CPU per event on loopback, every client and server in its own process (ARGS=--quick)"
 	@echo "make bench-servers  server CPU per event: the Starlette and aiohttp responses against sse-starlette and aiohttp-sse (ARGS=--quick)"
 	@echo "make fuzz-diff  long differential (C vs Python) hypothesis run"
 	@echo "make lint       ruff, cython-lint, workflow schema check"
@@ -130,6 +131,13 @@ bench-hub: $(BENCH_VENV)/.ssecodec
 .PHONY: bench-servers
 bench-servers: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) benchmarks/servers.py $(ARGS)
+
+# End to end (benchmarks/README.md): client CPU per event (ssecodec's clients, httpx-sse, httpx2,
+# the openai SDK, a raw-socket floor) and the server side above, one report in
+# benchmarks/results/e2e/ (benchmarks/out/e2e/ with ARGS=--quick); about 15 minutes.
+.PHONY: bench-e2e
+bench-e2e: $(BENCH_VENV)/.ssecodec
+	$(BENCH_PY) benchmarks/e2e.py $(ARGS)
 
 bench-pytest: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) -m pytest benchmarks/test_bench_codec.py -p no:cacheprovider --benchmark-columns=min,median,iqr,ops,rounds --benchmark-sort=name $(ARGS)

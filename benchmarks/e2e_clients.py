@@ -1,16 +1,21 @@
 """Client CPU per event over loopback, each client in its own process: the reconnecting
-``ssecodec.client`` on each backend, the client helpers, httpx + httpx-sse, and a raw-socket floor.
+``ssecodec.client`` on each backend, the client helpers, httpx + httpx-sse, httpx2's built-in
+SSE, the openai SDK, and a raw-socket floor.
 
 A server process sends a pre-built chunked body of OpenAI chat-completion chunks, one event per
-HTTP chunk (as LLM APIs flush), ending with ``data: [DONE]``; it is never the bottleneck. Each
-client process times its own CPU (``time.process_time``, all threads) from the request to the
-``[DONE]`` event, parsing every other event's JSON; the imports and the client object, made
-beforehand, are not counted. httpx-sse parses with ``json.loads``, as its users do; ssecodec's
-clients as ``Event.json()`` does (orjson when it is installed), or with ``json.loads`` too
+HTTP chunk (as LLM APIs flush; ``--write N``: the stream cut into N-byte HTTP chunks instead),
+ending with ``data: [DONE]``; it is never the bottleneck. Each client process first reads a
+short stream (so the imports and set-up a first request triggers are done), then times its own
+CPU (``time.process_time``, all threads) from the request to the ``[DONE]`` event, parsing
+every other event's JSON; the imports and the client object, made beforehand, are not
+counted. httpx-sse, httpx2 and ``ssecodec.httpx`` parse with ``json.loads``, as their
+``.json()`` does; the openai SDK builds its pydantic chunk models; ssecodec's other clients
+parse as ``Event.json()`` does (orjson when it is installed), or with ``json.loads`` too
 under ``--stdlib-json``. Rounds are interleaved (every client once per round, in a shuffled
 order); the table shows medians, as events per CPU-second, and ratios to the two baselines.
 
-    .venv/bin/python benchmarks/e2e_clients.py [--events 50000] [--rounds 5] [--json out.json]
+    .venv/bin/python benchmarks/e2e_clients.py [--events 50000] [--rounds 5] [--write 0]
+                                               [--json out.json]
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from importlib import metadata
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 DONE = "[DONE]"
+WARM_EVENTS = 20  # the untimed first stream: paths under /warm/
 HEAD = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
     b"Transfer-Encoding: chunked\r\n\r\n"
@@ -43,14 +50,20 @@ HEAD = (
 # -- the server: one pre-built body, sent whole to every request --------------------------
 
 
-def serve(events: int) -> None:
+def body_of(events: int, write: int) -> bytes:
+    """The response: ``events`` events (the last ``[DONE]``), one per HTTP chunk, or cut into
+    ``write``-byte chunks."""
     from corpora import openai_payloads
 
-    chunks = []
-    for payload in [*openai_payloads(events - 1), DONE]:
-        event = b"data: " + payload.encode() + b"\n\n"
-        chunks.append(b"%x\r\n%s\r\n" % (len(event), event))
-    body = HEAD + b"".join(chunks) + b"0\r\n\r\n"
+    stream = [b"data: " + p.encode() + b"\n\n" for p in [*openai_payloads(events - 1), DONE]]
+    if write:
+        whole = b"".join(stream)
+        stream = [whole[i : i + write] for i in range(0, len(whole), write)]
+    return HEAD + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in stream) + b"0\r\n\r\n"
+
+
+def serve(events: int, write: int) -> None:
+    body, warm = body_of(events, write), body_of(WARM_EVENTS, write)
     listener = socket.create_server(("127.0.0.1", 0))
     print(listener.getsockname()[1], flush=True)
 
@@ -63,7 +76,7 @@ def serve(events: int) -> None:
                     return
                 request += data
             try:
-                conn.sendall(body)
+                conn.sendall(warm if request.split(b" ", 2)[1].startswith(b"/warm") else body)
                 while conn.recv(65536):  # until the client leaves
                     pass
             except OSError:
@@ -138,14 +151,64 @@ def async_event_source(backend: str) -> Callable[[str], Any]:
 
 
 def ssecodec_httpx(transport: str) -> Callable[[str], Any]:
+    """``.json()`` of ``ssecodec.httpx`` events is ``json.loads``, as httpx-sse's."""
+
     async def run(url: str) -> int:
         options = {"transport": httpx_aiohttp.AiohttpTransport()} if transport else {}
         async with httpx.AsyncClient(**options) as client:
             start()
             async with ssecodec.httpx.aconnect_sse(client, "GET", url) as source:
-                return await adrain(source.aiter_sse(), LOADS[0])
+                return await adrain(source.aiter_sse(), json.loads)
 
     return run
+
+
+def sync_ssecodec_httpx(url: str) -> int:
+    with httpx.Client() as client:
+        start()
+        with ssecodec.httpx.connect_sse(client, "GET", url) as source:
+            return drain(source.iter_sse(), json.loads)
+
+
+def sync_httpx2(url: str) -> int:
+    import httpx2
+
+    with httpx2.Client() as client:
+        start()
+        with client.sse(url) as source:
+            return drain(source, json.loads)
+
+
+async def async_httpx2(url: str) -> int:
+    import httpx2
+
+    async with httpx2.AsyncClient() as client:
+        start()
+        async with client.sse(url) as source:
+            return await adrain(source, json.loads)
+
+
+OPENAI_REQUEST: dict[str, Any] = {
+    "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": True,
+}
+
+
+def sync_openai(url: str) -> int:
+    """The SDK parses each chunk into its pydantic model and ends at ``[DONE]`` (counted)."""
+    import openai
+
+    with openai.OpenAI(base_url=url, api_key="-", max_retries=0) as client:
+        start()
+        return 1 + sum(1 for _ in client.chat.completions.create(**OPENAI_REQUEST))
+
+
+async def async_openai(url: str) -> int:
+    import openai
+
+    async with openai.AsyncOpenAI(base_url=url, api_key="-", max_retries=0) as client:
+        start()
+        stream = await client.chat.completions.create(**OPENAI_REQUEST)
+        return 1 + len([chunk async for chunk in stream])
 
 
 async def ssecodec_aiohttp(url: str) -> int:
@@ -161,37 +224,66 @@ def ssecodec_requests(url: str) -> int:
         return drain(ssecodec.requests.iter_events(response), LOADS[0])
 
 
+def recv(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("the server closed the connection")
+    return data
+
+
+def dechunk(sock: socket.socket, buf: bytes) -> Iterable[bytes]:
+    """The HTTP chunks' contents, each once it is whole."""
+    while True:
+        while (end := buf.find(b"\r\n")) < 0:
+            buf += recv(sock)
+        size = int(buf[:end], 16)
+        if not size:
+            return
+        while len(buf) < end + size + 4:
+            buf += recv(sock)
+        yield buf[end + 2 : end + 2 + size]
+        buf = buf[end + size + 4 :]
+
+
 def floor(url: str) -> int:
-    """recv() and Decoder.feed() on the raw bytes, no HTTP parsing at all: the chunk-size
-    lines are lines the event-stream grammar ignores, so the events come out right."""
-    port = int(url.rsplit(":", 1)[1].strip("/"))
+    """recv() and Decoder.feed(), no HTTP library. With one event per HTTP chunk the bytes are
+    fed as they come, no HTTP parsing at all (the chunk-size lines are lines the event-stream
+    grammar ignores, so the events come out right); larger chunks are cut out first."""
+    parts = urlsplit(url)
+    request = f"GET {parts.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
     decoder = ssecodec.Decoder()
     start()
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", parts.port)) as sock:
+        sock.sendall(request.encode())
         data = b""
         while b"\r\n\r\n" not in data:
-            data += sock.recv(65536)
+            data += recv(sock)
         data = data.split(b"\r\n\r\n", 1)[1]
+        chunks = dechunk(sock, data) if os.environ.get("E2E_WRITE", "0") != "0" else None
         n = 0
-        while data:
-            for event in decoder.feed(data):
+        while True:
+            for event in decoder.feed(data if chunks is None else next(chunks)):
                 n += 1
                 if event.data == DONE:
                     return n
                 LOADS[0](event.data)
-            data = sock.recv(65536)
-    return n
+            if chunks is None:
+                data = recv(sock)
 
 
 # name -> (kind, client); kind "sync" or "async" picks the httpx-sse baseline it is set against
 CLIENTS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "httpx + httpx-sse (sync)": ("sync", sync_httpx_sse),
     "httpx + httpx-sse (async)": ("async", async_httpx_sse),
+    "openai SDK (sync)": ("sync", sync_openai),
+    "openai SDK (async)": ("async", async_openai),
+    "httpx2 built-in SSE (sync)": ("sync", sync_httpx2),
+    "httpx2 built-in SSE (async)": ("async", async_httpx2),
     "EventSource, httpx": ("sync", event_source("httpx")),
     "EventSource, urllib3 (default)": ("sync", event_source("urllib3")),
     "AsyncEventSource, httpx": ("async", async_event_source("httpx")),
     "AsyncEventSource, aiohttp (default)": ("async", async_event_source("aiohttp")),
+    "ssecodec.httpx (sync), httpx transport": ("sync", sync_ssecodec_httpx),
     "ssecodec.httpx, httpx transport": ("async", ssecodec_httpx("")),
     "ssecodec.httpx, AiohttpTransport": ("async", ssecodec_httpx("aiohttp")),
     "ssecodec.aiohttp": ("async", ssecodec_aiohttp),
@@ -221,7 +313,13 @@ def run_client(name: str, url: str) -> None:
     if not os.environ.get("E2E_STDLIB_JSON"):
         LOADS[0] = loads
     client = CLIENTS[name][1]
-    events = asyncio.run(client(url)) if asyncio.iscoroutinefunction(client) else client(url)
+
+    def run(url: str) -> int:
+        return asyncio.run(client(url)) if asyncio.iscoroutinefunction(client) else client(url)
+
+    if run(url + "warm/") != WARM_EVENTS:
+        raise RuntimeError(f"{name}: the warm-up stream went wrong")
+    events = run(url)
     cpu = time.process_time() - _began[0]
     print(json.dumps({"events": events, "cpu": cpu}))
 
@@ -246,7 +344,8 @@ def versions() -> dict[str, str]:
     import ssecodec
 
     found = {"python": platform.python_version(), "ssecodec": ssecodec.IMPLEMENTATION}
-    for name in ("httpx", "httpx-sse", "httpx-aiohttp", "aiohttp", "urllib3", "requests"):
+    for name in ("httpx", "httpx-sse", "httpx-aiohttp", "aiohttp", "urllib3", "requests",
+                 "httpx2", "openai", "orjson"):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -262,18 +361,22 @@ def main() -> None:
     parser.add_argument("--json", help="write the samples and medians here")
     parser.add_argument("--stdlib-json", action="store_true", help="json.loads everywhere")
     parser.add_argument("--client", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--write", type=int, default=0,
+                        help="HTTP chunks of this many bytes (0: one event per chunk)")
+    parser.add_argument("--serve", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         return run_client(*args.client)
     if args.serve:
-        return serve(args.serve)
+        return serve(*args.serve)
     if args.stdlib_json:
         os.environ["E2E_STDLIB_JSON"] = "1"
+    os.environ["E2E_WRITE"] = str(args.write)
     always = {*BASELINE.values(), FLOOR}
     names = [n for n in CLIENTS if not args.only or n in args.only or n in always]
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(args.events)], stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--serve", str(args.events), str(args.write)],
+        stdout=subprocess.PIPE, text=True,
     )
     try:
         assert server.stdout is not None
@@ -283,13 +386,15 @@ def main() -> None:
             order = random.sample(names, len(names))
             for name in order:
                 samples[name].append(measure(name, url, args.events))
-            print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
+                print(f"round {round_ + 1}/{args.rounds} {name:40} "
+                      f"{samples[name][-1] / 1000:7.0f}k events/CPU-s", file=sys.stderr, flush=True)
     finally:
         server.terminate()
         server.wait()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     parser_name = "json.loads" if args.stdlib_json else "Event.json()'s (orjson if installed)"
-    print(f"\n{args.events:,} events, one per HTTP chunk; medians of {args.rounds} rounds; "
+    shape = f"{args.write:,}-byte HTTP chunks" if args.write else "one per HTTP chunk"
+    print(f"\n{args.events:,} events, {shape}; medians of {args.rounds} rounds; "
           f"ssecodec's clients parse with {parser_name}")
     print(" ".join(f"{k} {v}" for k, v in versions().items()), "\n")
     sync, async_ = (medians[BASELINE[kind]] for kind in ("sync", "async"))

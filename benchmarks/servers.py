@@ -8,7 +8,9 @@ Each server runs in a process of its own on 127.0.0.1:
 * uvicorn (``h11``, the asyncio loop), Starlette apps:
   ``raw-asgi`` (the floor: a plain ASGI app that sends pre-encoded events, one ``send`` per
   event, and watches ``receive`` for the disconnect), ``sse-starlette`` (its
-  ``EventSourceResponse`` of ``ServerSentEvent``), ``ssecodec-starlette``
+  ``EventSourceResponse`` of ``ServerSentEvent``), ``fastapi`` (FastAPI's built-in: a route
+  with ``response_class=EventSourceResponse`` yielding ``fastapi.sse.ServerSentEvent``),
+  ``ssecodec-starlette``
   (``ssecodec.starlette.EventSourceResponse`` of ``Event``);
 * ``aiohttp.web``: ``raw-aiohttp`` (the floor: ``StreamResponse.write`` of pre-encoded
   events), ``aiohttp-sse`` (``sse_response`` and ``send``), ``ssecodec-aiohttp``
@@ -60,7 +62,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 HERE = Path(__file__).resolve().parent
-UVICORN_SERVERS = ["raw-asgi", "sse-starlette", "ssecodec-starlette"]
+UVICORN_SERVERS = ["raw-asgi", "sse-starlette", "fastapi", "ssecodec-starlette"]
 AIOHTTP_SERVERS = ["raw-aiohttp", "aiohttp-sse", "ssecodec-aiohttp"]
 SERVERS = UVICORN_SERVERS + AIOHTTP_SERVERS
 SHAPES = ["trickle", "one", "burst"]
@@ -139,6 +141,23 @@ def uvicorn_app(name: str) -> Any:
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
+
+    if name == "fastapi":  # its built-in SSE: a route with response_class=EventSourceResponse
+        from fastapi import FastAPI
+        from fastapi.sse import EventSourceResponse as FastAPIResponse
+        from fastapi.sse import ServerSentEvent as FastAPIEvent
+
+        fastapi_app = FastAPI()
+
+        @fastapi_app.get("/sse", response_class=FastAPIResponse)
+        async def fastapi_events(n: int = 0, wait: float = -1) -> Any:
+            i = 0
+            while n == 0 or i < n:
+                yield FastAPIEvent(raw_data=PAYLOAD, id=str(i))
+                i += 1
+                await pause(wait)
+
+        return fastapi_app
 
     if name == "sse-starlette":
         from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -453,7 +472,7 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version()}
-    for dist in ("ssecodec", "uvicorn", "h11", "starlette", "sse-starlette", "aiohttp",
+    for dist in ("ssecodec", "uvicorn", "h11", "starlette", "sse-starlette", "fastapi", "aiohttp",
                  "aiohttp-sse", "anyio"):
         try:
             found[dist] = version(dist)
