@@ -44,6 +44,7 @@ from ._server import (
     EventStream,
     Item,
     OnError,
+    PingMessage,
     SendTimeout,
     StreamGroup,
 )
@@ -139,9 +140,10 @@ class EventSourceResponse(web.StreamResponse):
 
     The arguments mean what they mean for :class:`ssecodec.starlette.EventSourceResponse`:
     ``content`` is a sync or async iterable of ``Event``, dict, str or bytes; ``ping`` (default
-    15 s, ``0`` disables), ``send_timeout`` (default 30 s), ``on_error``, ``coalesce`` and
-    ``buffer_size`` (default 64 KiB) behave the same. ``status``, ``reason`` and ``headers``
-    are ``StreamResponse``'s.
+    15 s, ``0`` disables), ``ping_message`` (the keep-alive: an item or a callable returning
+    one; default the ``: ping`` comment), ``send_timeout`` (default 30 s), ``on_error``,
+    ``coalesce`` and ``buffer_size`` (default 64 KiB) behave the same. ``status``,
+    ``reason`` and ``headers`` are ``StreamResponse``'s.
 
     The stream is written when aiohttp prepares the response (after the handler returned it and
     the middlewares ran), so a handler just does ``return EventSourceResponse(events())``.
@@ -158,6 +160,7 @@ class EventSourceResponse(web.StreamResponse):
         reason: str | None = None,
         headers: Mapping[str, str] | None = None,
         ping: float = DEFAULT_PING,
+        ping_message: PingMessage | None = None,
         send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
         on_error: OnError | None = None,
         coalesce: bool = True,
@@ -167,6 +170,7 @@ class EventSourceResponse(web.StreamResponse):
         self._stream = EventStream(
             content,
             ping=ping,
+            ping_message=ping_message,
             send_timeout=send_timeout,
             on_error=on_error,
             coalesce=coalesce,

@@ -28,6 +28,7 @@ from ._server import (
     EventStream,
     Item,
     OnError,
+    PingMessage,
     SendTimeout,
     StreamGroup,
 )
@@ -64,6 +65,9 @@ class EventSourceResponse(Response):
         status_code, headers, media_type, background: as for Starlette's ``Response``.
         ping: send a ``: ping`` comment after this many seconds without a write, so that
             proxies and clients keep the connection; ``0`` disables it. Default 15.
+        ping_message: what to send as that keep-alive instead: an item, as above, or a
+            callable without arguments returning one, called for each keep-alive (e.g. an
+            event carrying the server's time). An exception it raises drops the connection.
         send_timeout: seconds one write may take; a client that stops reading for longer is
             dropped (:class:`SendTimeout` is raised after the producer's cleanup has run).
             ``None`` waits forever. Default 30.
@@ -98,6 +102,7 @@ class EventSourceResponse(Response):
         background: BackgroundTask | None = None,
         *,
         ping: float = DEFAULT_PING,
+        ping_message: PingMessage | None = None,
         send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
         on_error: OnError | None = None,
         coalesce: bool = True,
@@ -106,6 +111,7 @@ class EventSourceResponse(Response):
         self._stream = EventStream(
             content,
             ping=ping,
+            ping_message=ping_message,
             send_timeout=send_timeout,
             on_error=on_error,
             coalesce=coalesce,

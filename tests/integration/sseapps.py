@@ -302,8 +302,13 @@ def route(path: str, query: dict[str, str], headers: dict[str, str]) -> Stream |
     if path == "/flood":
         return Stream(flood(token), {"send_timeout": float(query.get("send_timeout", "0.5"))})
     if path == "/delayed":
-        ping = float(query.get("ping", "15"))
-        return Stream(delayed(token, float(query.get("delay", "0.5"))), {"ping": ping})
+        ping_options: dict[str, Any] = {"ping": float(query.get("ping", "15"))}
+        if query.get("ping_message") == "bytes":
+            ping_options["ping_message"] = b": beat\n\n"
+        elif query.get("ping_message") == "event":
+            beats = iter(range(1, 1000))
+            ping_options["ping_message"] = lambda: Event(str(next(beats)), event="beat")
+        return Stream(delayed(token, float(query.get("delay", "0.5"))), ping_options)
     if path == "/fail":
         options = {"on_error": error_event} if query.get("mode") == "on_error" else {}
         return Stream(failing(2), options)

@@ -123,6 +123,20 @@ def test_keepalive_comments(server_url: str, token: str) -> None:
         assert body == b"data: late\n\n"
 
 
+def test_keepalive_message(server_url: str, token: str) -> None:
+    """``ping_message`` replaces the ``: ping`` comment: bytes as they are, or a callable
+    called for each keep-alive."""
+    with httpx.Client(timeout=TIMEOUT) as client:
+        url = f"{server_url}/delayed?token={token}&delay=0.6&ping=0.1"
+        body = client.get(f"{url}&ping_message=bytes").content
+        assert body.count(b": beat\n\n") >= 2, body
+        assert b"ping" not in body and body.endswith(b"data: late\n\n")
+        events = ssecodec.Decoder().feed(client.get(f"{url}&ping_message=event").content)
+    beats = [e.data for e in events if e.event == "beat"]
+    assert len(beats) >= 2 and beats == [str(i) for i in range(1, len(beats) + 1)], events
+    assert events[-1].data == "late"
+
+
 def test_keepalive_options_validated() -> None:
     with pytest.raises(ValueError, match="ping"):
         ssecodec.starlette.EventSourceResponse([], ping=-1)
@@ -130,6 +144,10 @@ def test_keepalive_options_validated() -> None:
         ssecodec.aiohttp.EventSourceResponse([], send_timeout=0)
     with pytest.raises(TypeError, match="iterable"):
         ssecodec.starlette.EventSourceResponse("not a stream")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Event, dict, str or bytes"):
+        ssecodec.aiohttp.EventSourceResponse([], ping_message=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="event"):
+        ssecodec.starlette.EventSourceResponse([], ping_message={"event": "a\nb"})
 
 
 @pytest.mark.parametrize("server", ["starlette", "aiohttp"])
