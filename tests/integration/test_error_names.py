@@ -18,6 +18,7 @@ PUBLIC_MODULES = [
     "ssecodec.httpx",
     "ssecodec.relay",
     "ssecodec.requests",
+    "ssecodec.sse_starlette",
     "ssecodec.starlette",
 ]
 
