@@ -11,7 +11,8 @@ Each server runs in a process of its own on 127.0.0.1:
   ``EventSourceResponse`` of ``ServerSentEvent``), ``fastapi`` (FastAPI's built-in: a route
   with ``response_class=EventSourceResponse`` yielding ``fastapi.sse.ServerSentEvent``),
   ``ssecodec-starlette``
-  (``ssecodec.starlette.EventSourceResponse`` of ``Event``);
+  (``ssecodec.starlette.EventSourceResponse`` of ``Event``), ``ssecodec-sse-starlette``
+  (the ``sse-starlette`` app with its import switched to ``ssecodec.sse_starlette``);
 * ``aiohttp.web``: ``raw-aiohttp`` (the floor: ``StreamResponse.write`` of pre-encoded
   events), ``aiohttp-sse`` (``sse_response`` and ``send``), ``ssecodec-aiohttp``
   (``ssecodec.aiohttp.EventSourceResponse`` of ``Event``).
@@ -62,7 +63,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 HERE = Path(__file__).resolve().parent
-UVICORN_SERVERS = ["raw-asgi", "sse-starlette", "fastapi", "ssecodec-starlette"]
+UVICORN_SERVERS = [
+    "raw-asgi", "sse-starlette", "fastapi", "ssecodec-starlette", "ssecodec-sse-starlette"
+]
 AIOHTTP_SERVERS = ["raw-aiohttp", "aiohttp-sse", "ssecodec-aiohttp"]
 SERVERS = UVICORN_SERVERS + AIOHTTP_SERVERS
 SHAPES = ["trickle", "one", "burst"]
@@ -159,8 +162,11 @@ def uvicorn_app(name: str) -> Any:
 
         return fastapi_app
 
-    if name == "sse-starlette":
-        from sse_starlette import EventSourceResponse, ServerSentEvent
+    if name in ("sse-starlette", "ssecodec-sse-starlette"):
+        if name == "sse-starlette":
+            from sse_starlette import EventSourceResponse, ServerSentEvent
+        else:  # the drop-in: the same app, its import switched
+            from ssecodec.sse_starlette import EventSourceResponse, ServerSentEvent
 
         async def peer_events(n: int, wait: float) -> AsyncIterator[ServerSentEvent]:
             i = 0
