@@ -199,10 +199,18 @@ def item_encoder(sep: str) -> Callable[[Any], bytes]:
 
     def encode_item(item: Any) -> bytes:
         cls = item.__class__
-        if cls is ServerSentEvent:
-            return encode_fields(
-                item.data, item.event, item.id, item.retry, item.comment, item._sep
-            )
+        if cls is ServerSentEvent:  # encode_fields' common case, written out
+            own = item._sep
+            data = item.data
+            if item.comment is None and item.retry is None and item.event is None:
+                if data is not None and data.__class__ is not str:
+                    data = str(data)
+                try:
+                    out = encode(data, id=item.id)
+                except ValueError:
+                    return _encode_fields(data, None, item.id, None, None, own)
+                return out if own == "\n" else out.replace(b"\n", SEPARATORS[own])
+            return _encode_fields(data, item.event, item.id, item.retry, item.comment, own)
         if cls is dict:
             if item.keys() <= _DICT_KEYS:
                 get = item.get
