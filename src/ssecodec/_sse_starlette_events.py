@@ -112,7 +112,6 @@ class ServerSentEvent:
     """
 
     __module__ = "ssecodec.sse_starlette"
-    __slots__ = ("_sep", "comment", "data", "event", "id", "retry")
 
     _LINE_SEP_EXPR = _LINE_BREAK
     DEFAULT_SEPARATOR = "\r\n"
@@ -161,7 +160,6 @@ class JSONServerSentEvent(ServerSentEvent):
     """
 
     __module__ = "ssecodec.sse_starlette"
-    __slots__ = ()
 
     def __init__(self, data: Any | None = None, *args: Any, **kwargs: Any) -> None:
         if data is not None:

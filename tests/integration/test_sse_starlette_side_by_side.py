@@ -215,6 +215,8 @@ def test_attributes_can_be_changed(lib: SimpleNamespace) -> None:
     assert fields == ("b", "e", "1", 7, None)
     assert event.encode() == b"id: 1\r\nevent: e\r\ndata: b\r\nretry: 7\r\n\r\n"
     assert isinstance(lib.JSONServerSentEvent(1), lib.ServerSentEvent)
+    event.note = "an attribute of the application's"
+    assert event.encode() == b"id: 1\r\nevent: e\r\ndata: b\r\nretry: 7\r\n\r\n"
 
 
 ITEMS = [
