@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from functools import partial
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -784,6 +785,23 @@ def test_memory_channel_closed_when_the_client_leaves(lib: SimpleNamespace) -> N
     assert arun(main()) == [asyncio.CancelledError]
 
 
+def test_data_sender_error_propagates_bare(lib: SimpleNamespace) -> None:
+    async def main() -> list[str]:
+        log: list[str] = []
+
+        async def sender() -> None:
+            await anyio.sleep(0.1)
+            raise RuntimeError("sender failed")
+
+        response = lib.EventSourceResponse(endless(log), data_sender_callable=sender)
+        with anyio.fail_after(2), pytest.raises(RuntimeError, match="sender failed"):
+            await call(response, Peer())
+        return log
+
+    log = arun(main())
+    assert log == stopped(lib, log)
+
+
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="unset")
 
 
@@ -817,18 +835,16 @@ def test_sync_iterable(lib: SimpleNamespace) -> None:
 
 
 def test_one_import_line_for_the_mcp_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
-    """docs/integrations.md: code importing ``sse_starlette`` itself (the MCP SDK) gets
-    ssecodec's classes once ``sys.modules`` maps the name before it is imported."""
+    """The line docs/integrations.md gives for code that imports ``sse_starlette`` itself
+    (the MCP SDK) makes that import give ssecodec's classes."""
     import ssecodec.sse_starlette
 
-    for name in ("sse_starlette", "sse_starlette.sse", "sse_starlette.event"):
-        monkeypatch.setitem(sys.modules, name, ssecodec.sse_starlette)
+    guide = (Path(__file__).parents[2] / "docs" / "integrations.md").read_text(encoding="utf-8")
+    [line] = [line for line in guide.splitlines() if line.startswith("import sys, ssecodec")]
+    importlib.import_module("sse_starlette")
+    monkeypatch.setitem(sys.modules, "sse_starlette", sys.modules["sse_starlette"])  # restored
     namespace: dict[str, Any] = {}
-    exec(
-        "from sse_starlette import EventSourceResponse\n"
-        "from sse_starlette.sse import ServerSentEvent\n",
-        namespace,
-    )
+    exec(line + "\nfrom sse_starlette import EventSourceResponse, ServerSentEvent\n", namespace)
     assert namespace["EventSourceResponse"] is ssecodec.sse_starlette.EventSourceResponse
     assert namespace["ServerSentEvent"] is ssecodec.sse_starlette.ServerSentEvent
 
