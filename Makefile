@@ -134,7 +134,7 @@ bench-servers: $(BENCH_VENV)/.ssecodec
 
 # End to end (benchmarks/README.md): client CPU per event (ssecodec's clients, httpx-sse, httpx2,
 # the openai SDK, a raw-socket floor) and the server side above, one report in
-# benchmarks/results/e2e/ (benchmarks/out/e2e/ with ARGS=--quick); about 15 minutes.
+# benchmarks/results/e2e/ (benchmarks/out/e2e/ with ARGS=--quick); about 12 minutes.
 .PHONY: bench-e2e
 bench-e2e: $(BENCH_VENV)/.ssecodec
 	$(BENCH_PY) benchmarks/e2e.py $(ARGS)
