@@ -152,6 +152,8 @@ class EventSourceResponse(web.StreamResponse):
     for its cleanup before the cancellation goes on.
     """
 
+    _push = False  # subclasses: a push stream (EventStream(push=True)) fed with offer()
+
     def __init__(
         self,
         content: Content,
@@ -175,6 +177,7 @@ class EventSourceResponse(web.StreamResponse):
             on_error=on_error,
             coalesce=coalesce,
             buffer_size=buffer_size,
+            push=self._push,
             group=_STREAMS,
         )
         if "Content-Type" not in self.headers:

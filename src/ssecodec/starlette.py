@@ -92,6 +92,7 @@ class EventSourceResponse(Response):
     """
 
     media_type = "text/event-stream"
+    _push = False  # subclasses: a push stream (EventStream(push=True)) fed with offer()
 
     def __init__(
         self,
@@ -116,6 +117,7 @@ class EventSourceResponse(Response):
             on_error=on_error,
             coalesce=coalesce,
             buffer_size=buffer_size,
+            push=self._push,
             group=_STREAMS,
         )
         self.status_code = status_code

@@ -8,11 +8,18 @@ the very same bytes objects. A subscription takes everything after its cursor in
 (coalescing: ``b"".join`` of up to :data:`TAKE_MAX` bytes), so its pending events go out in one
 write.
 
+Push: a subscription served by a hub response, once it has sent its history and caught up,
+ends its iteration and is *pushed* to instead: each delivery hands its new events straight to
+the response's stream (:meth:`ssecodec._server.EventStream.offer`), which writes them at once
+when idle; so no task per subscriber wakes up for an event, and no producer task stays alive.
+
 Slow subscribers: a subscription more than ``max_lag`` bytes behind the live end is closed
 (its client reconnects and resumes from the history). Lag is checked by a sweep that runs each
 time the log has grown by ``max_lag / 2`` bytes since the last one; the sweep also trims the
 log up to the slowest remaining cursor. So a channel's log holds at most about 1.5 x
-``max_lag`` bytes, whatever the number of subscribers.
+``max_lag`` bytes, whatever the number of subscribers. A pushed subscription is caught up at
+each delivery; its lag is what its stream holds unsent, and a stream that would hold more than
+``max_lag`` bytes refuses the offer, which closes the subscription.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    from .._server import EventStream
     from ._hub import Hub
 
 __all__ = ["TAKE_MAX", "Channel", "Page", "Replay", "Subscription"]
@@ -44,6 +52,7 @@ class Channel:
         "max_lag",
         "name",
         "position",
+        "pushed",
         "reader",
         "ready",
         "subscribers",
@@ -60,6 +69,7 @@ class Channel:
         self.max_lag = max_lag
         self.subscribers: set[Subscription] = set()
         self.waiting: list[Subscription] = []  # subscriptions whose reader sleeps
+        self.pushed: set[Subscription] = set()  # subscriptions fed through their stream
         self.log: list[bytes] = []  # encoded events not yet taken by every subscriber
         self.marks: list[Any] = []  # the broker's position of each, for de-duplication
         self.base = 0  # absolute index of log[0]
@@ -87,15 +97,19 @@ class Channel:
         self.total += len(data)
         if self.total - self.base_bytes > self.sweep_at:
             self.sweep()
-        if self.waiting and not self.wake_scheduled:
-            # Wake the waiting readers once the publisher's current step is over, so that a
-            # burst published in one go reaches each of them in one piece (one write).
+        if (self.waiting or self.pushed) and not self.wake_scheduled:
+            # Wake the waiting readers (and push) once the publisher's current step is over,
+            # so that a burst published in one go reaches each of them in one piece.
             self.wake_scheduled = True
             self.loop.call_soon(self.wake)
 
     def wake(self) -> None:
-        """Hand the waiting readers what is pending: no further step of theirs is needed."""
+        """Hand the waiting readers what is pending: no further step of theirs is needed;
+        push it to the pushed subscriptions' streams."""
         self.wake_scheduled = False
+        if self.pushed:
+            for sub in list(self.pushed):  # a refused offer closes sub: it leaves the set
+                sub._push(self)
         waiting = self.waiting
         if waiting:
             self.waiting = []
@@ -139,6 +153,7 @@ class Channel:
     def detach(self, sub: Subscription) -> None:
         """Forget ``sub``; with no subscriber left, the log is emptied."""
         self.subscribers.discard(sub)
+        self.pushed.discard(sub)
         if not self.subscribers:
             self.log.clear()
             self.marks.clear()
@@ -169,6 +184,8 @@ class Subscription:
     The iteration ends (``StopAsyncIteration``) when the subscription falls more than the hub's
     ``max_lag`` bytes behind (the client should reconnect and resume) or the hub is closed.
     :meth:`aclose` leaves the channel; the server responses call it when the client leaves.
+    (A hub response's subscription also ends its iteration once it has caught up: from then
+    on its events are pushed to the response's stream.)
     """
 
     __slots__ = (
@@ -183,6 +200,7 @@ class Subscription:
         "_name",
         "_replay",
         "_started",
+        "_stream",
         "_waiter",
         "cursor",
         "cursor_bytes",
@@ -201,6 +219,7 @@ class Subscription:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._floor: Any = None  # live events at or before this mark were replayed
         self._waiter: asyncio.Future[bytes] | None = None
+        self._stream: EventStream | None = None  # the push stream, for a hub response
         self._started = False
         self._closed = False
         self.cursor = 0
@@ -269,6 +288,10 @@ class Subscription:
             if data:
                 future.set_result(data)
                 return future
+        if self._stream is not None:  # caught up: the channel pushes from now on
+            channel.pushed.add(self)
+            future.set_exception(StopAsyncIteration())
+            return future
         self._waiter = future
         channel.waiting.append(self)
         return future
@@ -323,6 +346,27 @@ class Subscription:
         self.cursor_bytes += size
         return log[i] if j - i == 1 else b"".join(log[i:j])
 
+    def _push_to(self, stream: EventStream) -> None:
+        """Serve ``stream`` (a push stream whose content is this subscription): once caught
+        up, the iteration ends and the live events are offered to the stream directly."""
+        self._stream = stream
+
+    def _push(self, channel: Channel) -> None:
+        """Offer the stream everything pending (on the loop, from :meth:`Channel.wake`); a
+        refusal closes the subscription (an overflow if the stream holds ``max_lag`` bytes)."""
+        stream = self._stream
+        assert stream is not None
+        while self.cursor < channel.end:
+            data = self._take(channel)
+            if not data:
+                return
+            if not stream.offer(data, channel.max_lag):
+                if stream.closed:
+                    self.close()
+                else:
+                    self.overflow()
+                return
+
     def overflow(self) -> None:
         """Close this subscription because it fell more than ``max_lag`` bytes behind."""
         self.overflowed = True
@@ -330,7 +374,8 @@ class Subscription:
 
     def close(self) -> None:
         """End the subscription now (synchronous, on the loop): it leaves the channel and
-        its iteration stops at the next ``anext()``."""
+        its iteration stops at the next ``anext()``; a hub response's stream ends after
+        sending what it holds."""
         if self._closed:
             return
         self._closed = True
@@ -340,6 +385,8 @@ class Subscription:
         if self._channel is not None:
             self._hub._leave(self._channel, self)
         self._hub._forget(self)
+        if self._stream is not None:  # the response ends (after what its stream holds)
+            self._stream.request_close()
 
     async def aclose(self) -> None:
         """Leave the channel (idempotent); the server responses call it at the end."""

@@ -38,6 +38,8 @@ class HubResponse(EventSourceResponse):
     arguments (``ping``, ``send_timeout``, ``status_code``, ...) go to ``EventSourceResponse``.
     """
 
+    _push = True  # caught up, the subscription's live events are offered to the stream
+
     def __init__(
         self,
         hub: Hub,
@@ -52,6 +54,7 @@ class HubResponse(EventSourceResponse):
         self.subscription = hub.subscribe(channel, position)
         """The :class:`~ssecodec.hub.Subscription` the response streams."""
         super().__init__(self.subscription, headers=headers, **options)
+        self.subscription._push_to(self._stream)
 
 
 _position = last_event_id
