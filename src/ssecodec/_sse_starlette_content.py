@@ -120,6 +120,7 @@ async def encode_async(
 
 
 async def aiter_sequence(items: Iterable[Any]) -> AsyncIterator[Any]:
+    """A list or tuple as an async iterable (walked on the loop, no thread needed)."""
     for item in items:
         yield item
 
