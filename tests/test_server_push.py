@@ -254,6 +254,29 @@ def test_pushed_write_that_waits_too_long_times_out() -> None:
     run(main)
 
 
+def test_pushed_write_left_waiting_is_closed_when_the_client_leaves() -> None:
+    async def main() -> None:
+        peer = Peer()
+        stream = EventStream((), push=True, ping=0)
+        task = await started(stream, peer)
+        cleaned: list[str] = []
+        release = asyncio.get_running_loop().create_future()
+
+        async def send(data: bytes) -> None:
+            try:
+                await release
+            finally:
+                cleaned.append("send's finally")
+
+        stream._writer.send = send
+        peer.gone.set()  # the watcher's news is on its way ...
+        assert stream.offer(b"data: 1\n\n")  # ... when a write starts and has to wait
+        assert await task is False
+        assert cleaned == ["send's finally"]
+
+    run(main)
+
+
 @pytest.mark.parametrize("failure", ["oserror", "other"])
 def test_failed_pushed_write_ends_the_stream(failure: str) -> None:
     async def main() -> None:

@@ -359,7 +359,7 @@ class EventStream:
         caught and the wait goes on. The first one caught is returned for the caller to
         re-raise: the same object, so that the scope which sent it recognises it.
         """
-        self._writer.stop_timer()
+        self._writer.stop()
         self._writer.buffer.stop()
         pending: set[asyncio.Task[Any]] = set()
         for task in (producer, watcher, writer):

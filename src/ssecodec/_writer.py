@@ -126,10 +126,15 @@ class Writer:
         self._last_write = loop.time()
         self._timer_handle = loop.call_soon(self._timer)
 
-    def stop_timer(self) -> None:
-        """No more keep-alives or timeouts (the stream is ending)."""
+    def stop(self) -> None:
+        """The stream is ending: no more keep-alives or timeouts, and a pushed write that
+        the writer task did not take over is closed (its ``finally`` runs now)."""
         if self._timer_handle is not None:
             self._timer_handle.cancel()
+        handed, self._handed = self._handed, None
+        if handed is not None:
+            self._context.run(handed[0].close)  # type: ignore[union-attr]
+            self.end()
 
     def wake(self) -> None:
         """Wake the writer task if it waits (on the loop). It looks at everything when it
