@@ -14,7 +14,7 @@ help:
 	@echo "make bench-e2e  end to end: client and server CPU per event on loopback, every client and server in its own process (ARGS=--quick)"
 	@echo "make bench-servers  server CPU per event: the Starlette and aiohttp responses against sse-starlette and aiohttp-sse (ARGS=--quick)"
 	@echo "make fuzz-diff  long differential (C vs Python) hypothesis run"
-	@echo "make lint       ruff, cython-lint, workflow schema check"
+	@echo "make lint       ruff (lint and format check), cython-lint, workflow schema check"
 	@echo "make typecheck  mypy --strict (src, tests) + stubtest of the compiled twin's .pyi"
 	@echo "make wheel      sdist -> wheel -> auditwheel; tests the wheel installed without a compiler"
 	@echo "make sdist-check  sdist contents, twine check, installs with/without compiler and Cython"
@@ -61,6 +61,7 @@ $(VENV)/.lint: $(VENV)/.installed requirements/lint.txt
 
 lint: $(VENV)/.lint
 	$(PY) -m ruff check src tests benchmarks tools setup.py
+	$(PY) -m ruff format --check src tests benchmarks tools setup.py
 	PATH="$(abspath $(VENV))/bin:$$PATH" cython-lint src/ssecodec/_codec_c.pyx
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 

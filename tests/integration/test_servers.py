@@ -143,7 +143,7 @@ def test_keepalive_options_validated() -> None:
     with pytest.raises(ValueError, match="send_timeout"):
         ssecodec.aiohttp.EventSourceResponse([], send_timeout=0)
     with pytest.raises(TypeError, match="iterable"):
-        ssecodec.starlette.EventSourceResponse("not a stream")  # type: ignore[arg-type]
+        ssecodec.starlette.EventSourceResponse("not a stream")
     with pytest.raises(TypeError, match="Event, dict, str or bytes"):
         ssecodec.aiohttp.EventSourceResponse([], ping_message=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="event"):
@@ -235,7 +235,7 @@ def test_producer_error_drops_connection(request: pytest.FixtureRequest, server_
         with pytest.raises(httpx.RemoteProtocolError), httpx.Client(
             timeout=TIMEOUT
         ) as client, ssecodec.httpx.connect_sse(client, "GET", url) as source:
-            got.extend(source.iter_sse())
+            got.extend(e.to_event() for e in source.iter_sse())
     assert [e.data for e in got] == ["ok 0", "ok 1"]
 
 
@@ -330,14 +330,14 @@ def test_aiohttp_shutdown_ends_streams(token: str) -> None:
             with httpx.Client(timeout=TIMEOUT) as c, ssecodec.httpx.connect_sse(
                 c, "GET", f"{server.url}/infinite?token={token}&interval=0.05"
             ) as source:
-                got.extend(source.iter_sse())
+                got.extend(e.to_event() for e in source.iter_sse())
         finally:
             done.set()
 
     reader = threading.Thread(target=client, daemon=True)
     reader.start()
     try:
-        wait_until(lambda: ssecodec.aiohttp._STREAMS.snapshot(server.app), 10, "the stream")
+        wait_until(lambda: bool(ssecodec.aiohttp._STREAMS.snapshot(server.app)), 10, "the stream")
         time.sleep(0.2)
         took = server.cleanup()
         assert took < 5
