@@ -194,14 +194,14 @@ valgrind: build
 		$(PY) fuzz/valgrind_check.py $(VALGRIND_TESTS) $(ARGS)
 
 rss: build
-	$(PY) benchmarks/rss_limits.py $(ARGS)
+	$(PY) tools/robustness/rss_limits.py $(ARGS)
 
 linear: build
 	$(PY) -c "import matplotlib" 2>/dev/null || $(PIP) install -q matplotlib
-	$(PY) benchmarks/linear_time.py $(ARGS)
+	$(PY) tools/robustness/linear_time.py $(ARGS)
 
 leaks: build
-	$(PY) benchmarks/leaks.py $(ARGS)
+	$(PY) tools/robustness/leaks.py $(ARGS)
 
 # --- Relay benchmark: upstream -> relay -> client on 127.0.0.1 ---------------------------------
 # Relay-process CPU per 1M events and events/s for 1, 10 and 100 streams: ssecodec.relay

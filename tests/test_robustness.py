@@ -1,7 +1,7 @@
 """Robustness (issue 7), CI-sized: bounded memory, no injection, concurrent use, regressions.
 
 The full-size figures (1 GiB streams, peak RSS, cost per byte, 1M-cycle leak checks) come from
-``benchmarks/rss_limits.py``, ``benchmarks/linear_time.py`` and ``benchmarks/leaks.py``; see
+``tools/robustness/rss_limits.py``, ``linear_time.py`` and ``leaks.py``; see
 ``docs/robustness.md``. Here the same properties are checked at a size that runs in seconds.
 Memory is measured with tracemalloc, which sees both twins' buffers (the Cython twin allocates
 with ``PyMem_*``, which tracemalloc traces).

@@ -1,6 +1,6 @@
 """Cost per byte of decoding, from 1 MiB to 64 MiB: flat means linear time.
 
-A benchmark, not a timed test: it prints tables (and writes ``linear_time.json`` and a PNG
+A measurement, not a timed test: it prints tables (and writes ``linear_time.json`` and a PNG
 chart to ``benchmarks/out/``) for a person to read; docs/robustness.md has the figures. Times
 are the process's CPU time (``time.process_time``), which other work on the machine distorts
 less than wall-clock time. Every stream is a ~1 MiB block cut into chunks once and fed again
@@ -13,8 +13,8 @@ and again, so nothing large is built. Sections:
 3. ``big-event``: one event of many lines in 4 KiB chunks (1, 4 and 16 MiB).
 4. ``retry`` values of 10 to 1,000,000 digits (beyond 100,000 digits the value is ignored, R16).
 
-    python benchmarks/linear_time.py                 # everything, both twins (~10 min)
-    python benchmarks/linear_time.py --impl c --quick
+    python tools/robustness/linear_time.py                 # everything, both twins (~10 min)
+    python tools/robustness/linear_time.py --impl c --quick
 
 The pure-Python twin is ~20x slower per call: its 1-byte and 7-byte runs stop at ``--py-max``
 (16 MiB by default) and the tables say so.
@@ -34,7 +34,7 @@ from types import ModuleType
 from typing import Any
 
 KiB, MiB = 1024, 1024 * 1024
-OUT = Path(__file__).parent / "out"
+OUT = Path(__file__).resolve().parents[2] / "benchmarks" / "out"  # git-ignored scratch
 SHAPES = {
     "long-line": b"x" * 4096,  # one line, no terminator
     "lf-only": b"\n" * 4096,  # blank lines

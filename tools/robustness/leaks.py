@@ -8,8 +8,8 @@ alive. The Cython twin allocates with ``PyMem_*``, so a leak there shows in RSS;
 go through the error paths too, where C extensions most often forget a reference. They are
 in :func:`workloads`; docs/robustness.md has the figures.
 
-    python benchmarks/leaks.py                      # both twins, all workloads, 1M each
-    python benchmarks/leaks.py --impl c --n 200000
+    python tools/robustness/leaks.py                      # both twins, all workloads, 1M each
+    python tools/robustness/leaks.py --impl c --n 200000
 
 Exits 1 if any workload grows RSS (or traced memory) by 1 MiB or more.
 """

@@ -9,9 +9,9 @@ RSS above the baseline. Cases: ``line``, one line with no terminator (``max_line
 ``event-8``, 8-byte lines (the worst case for per-line overhead). docs/robustness.md has the
 figures.
 
-    python benchmarks/rss_limits.py                     # both twins, default limits, 1 GiB
-    python benchmarks/rss_limits.py --limit 4MiB        # both limits set to 4 MiB
-    python benchmarks/rss_limits.py --impl c --total 256MiB --json out.json
+    python tools/robustness/rss_limits.py                     # both twins, default limits, 1 GiB
+    python tools/robustness/rss_limits.py --limit 4MiB        # both limits set to 4 MiB
+    python tools/robustness/rss_limits.py --impl c --total 256MiB --json out.json
 
 The pure-Python twin parses every one of the 134 M lines of ``event-8`` at 1 GiB (minutes);
 ``--py-total`` caps its streams (default 256 MiB, 4x the default event limit).
