@@ -201,10 +201,11 @@ def serve(app: Any) -> None:
 
 
 class Process:
-    """A server subprocess of this script; its port is the first line it prints."""
+    """A server subprocess of ``script`` (this one by default); its port is the first line it
+    prints."""
 
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE,
+    def __init__(self, *args: str, script: str = __file__) -> None:
+        self.proc = subprocess.Popen([sys.executable, script, *args], stdout=subprocess.PIPE,
                                      text=True)
         line = self.proc.stdout.readline() if self.proc.stdout else ""
         if not line:
