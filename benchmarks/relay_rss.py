@@ -52,15 +52,11 @@ def event_body(size: int, line: int) -> bytes:
     return event + (b"data: " + b"x" * rest + b"\n" if rest else b"") + b"\ndata: end\n\n"
 
 
-def query_of(scope: Any) -> dict[str, str]:
-    return dict(p.split("=", 1) for p in scope["query_string"].decode().split("&") if p)
-
-
 async def upstream_app(scope: Any, receive: Any, send: Any) -> None:
     """``/event?size=N&line=L``: :func:`event_body` in 64 KiB HTTP chunks."""
     if scope["type"] != "http":
         return
-    query = query_of(scope)
+    query = dict(p.split("=", 1) for p in scope["query_string"].decode().split("&") if p)
     body = event_body(int(query["size"]), int(query.get("line", "0")))
     headers = [(b"content-type", b"text/event-stream")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -140,20 +136,16 @@ def status(pid: int) -> dict[str, int]:
     return out
 
 
-def reset_peak(pid: int) -> bool:
-    """Reset the process's peak RSS to its current RSS (Linux >= 4.0); False if refused."""
+def peak_rise(pid: int, work: Any) -> tuple[int, bool]:
+    """How far the peak RSS of ``pid`` rises above its RSS before ``work()``, and whether the
+    peak could be reset to the current RSS first (Linux >= 4.0; if not, the rise is over the
+    peak so far)."""
     try:
         with open(f"/proc/{pid}/clear_refs", "w") as f:
             f.write("5")
+        reset = True
     except OSError:
-        return False
-    return True
-
-
-def peak_rise(pid: int, work: Any) -> tuple[int, bool]:
-    """How far the peak RSS of ``pid`` rises above its RSS before ``work()``, and whether the
-    peak could be reset (if not, the rise is over the peak so far)."""
-    reset = reset_peak(pid)
+        reset = False
     before = status(pid)
     work()
     return status(pid)["VmHWM"] - (before["VmRSS"] if reset else before["VmHWM"]), reset
@@ -178,8 +170,9 @@ def fetch(url: str, size: int, line: int) -> None:
         raise RuntimeError(f"{url}: got {events}, expected {expected}")
 
 
-def measure(upstream: str, framework: str, transport: str, mode: str, size: int, line: int
-            ) -> dict[str, Any]:
+def measure(
+    upstream: str, framework: str, transport: str, mode: str, size: int, line: int
+) -> dict[str, Any]:
     """One case in a fresh relay process: warm up, reset the peak, relay the big event."""
     relay = Process("--serve-relay", framework, transport, upstream, script=__file__)
     url = f"{relay.url}/relay?mode={mode}&line={line}&size="
@@ -193,9 +186,18 @@ def measure(upstream: str, framework: str, transport: str, mode: str, size: int,
         wall = time.perf_counter() - began
     finally:
         relay.stop()
-    return {"framework": framework, "transport": transport, "mode": mode, "size": size,
-            "line": line, "rss_before": rss_before, "peak_over_before": peak,
-            "ratio": peak / size, "wall": wall, "peak_reset": reset}
+    return {
+        "framework": framework,
+        "transport": transport,
+        "mode": mode,
+        "size": size,
+        "line": line,
+        "rss_before": rss_before,
+        "peak_over_before": peak,
+        "ratio": peak / size,
+        "wall": wall,
+        "peak_reset": reset,
+    }
 
 
 def run_codec(size: int, line: int) -> None:
@@ -203,8 +205,9 @@ def run_codec(size: int, line: int) -> None:
     from ssecodec import DEFAULT_MAX_EVENT_SIZE, Decoder, encode
 
     def once(body: bytes) -> None:
-        decoder = Decoder(max_line_size=DEFAULT_MAX_EVENT_SIZE,
-                          max_event_size=DEFAULT_MAX_EVENT_SIZE)
+        decoder = Decoder(
+            max_line_size=DEFAULT_MAX_EVENT_SIZE, max_event_size=DEFAULT_MAX_EVENT_SIZE
+        )
         view = memoryview(body)
         for i in range(0, len(body), WRITE):
             for event in decoder.feed(bytes(view[i : i + WRITE])):  # a new object per read
@@ -235,8 +238,10 @@ def main() -> None:
     if "transform" in args.modes.split(","):
         command = [sys.executable, __file__, "--codec", str(args.size), str(args.line)]
         codec = int(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-    print(f"{'framework':<10} {'transport':<9} {'mode':<10} {'event MB':>9} "
-          f"{'RSS before MB':>14} {'peak over MB':>13} {'x event':>8} {'codec alone MB':>15}")
+    print(
+        f"{'framework':<10} {'transport':<9} {'mode':<10} {'event MB':>9} "
+        f"{'RSS before MB':>14} {'peak over MB':>13} {'x event':>8} {'codec alone MB':>15}"
+    )
     results = []
     upstream = Process("--serve-upstream", script=__file__)
     try:
@@ -248,9 +253,12 @@ def main() -> None:
                         r["codec_alone"] = codec
                     results.append(r)
                     alone = f"{codec / 1e6:.1f}" if mode == "transform" and codec else ""
-                    print(f"{framework:<10} {transport:<9} {mode:<10} {args.size / 1e6:>9.1f} "
-                          f"{r['rss_before'] / 1e6:>14.1f} {r['peak_over_before'] / 1e6:>13.1f} "
-                          f"{r['ratio']:>8.2f} {alone:>15}", flush=True)
+                    print(
+                        f"{framework:<10} {transport:<9} {mode:<10} {args.size / 1e6:>9.1f} "
+                        f"{r['rss_before'] / 1e6:>14.1f} {r['peak_over_before'] / 1e6:>13.1f} "
+                        f"{r['ratio']:>8.2f} {alone:>15}",
+                        flush=True,
+                    )
     finally:
         upstream.stop()
     if args.json:

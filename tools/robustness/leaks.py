@@ -103,9 +103,15 @@ def workloads(mod: ModuleType) -> dict[str, Callable[[], object]]:
         assert e == pickle.loads(pickle.dumps(e))
         return hash(e), repr(e), e.json()
 
-    return {"decoder": decoder, "decoder-limit": decoder_limit, "decoder-errors": decoder_errors,
-            "encode": encode_all, "encode-errors": encode_errors, "encode-many": encode_many_,
-            "event": event}
+    return {
+        "decoder": decoder,
+        "decoder-limit": decoder_limit,
+        "decoder-errors": decoder_errors,
+        "encode": encode_all,
+        "encode-errors": encode_errors,
+        "encode-many": encode_many_,
+        "event": event,
+    }
 
 
 def child(impl: str, name: str, n: int, traced_n: int) -> None:
@@ -132,9 +138,19 @@ def child(impl: str, name: str, n: int, traced_n: int) -> None:
         gc.collect()
         traced_growth = tracemalloc.get_traced_memory()[0] - traced0
         tracemalloc.stop()
-    print(json.dumps({"impl": impl, "workload": name, "n": n, "rss_growth": rss_growth,
-                      "traced_n": traced_n, "traced_growth": traced_growth,
-                      "us_per_call": seconds / n * 1e6}))
+    print(
+        json.dumps(
+            {
+                "impl": impl,
+                "workload": name,
+                "n": n,
+                "rss_growth": rss_growth,
+                "traced_n": traced_n,
+                "traced_growth": traced_growth,
+                "us_per_call": seconds / n * 1e6,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -146,8 +162,12 @@ def main() -> None:
     ap.add_argument("--impl", default="c,py")
     ap.add_argument("--n", type=int, default=1_000_000, help="iterations per workload (1M)")
     ap.add_argument("--workload", default=None, help="comma-separated subset")
-    ap.add_argument("--tracemalloc", choices=("py", "all", "none"), default="py",
-                    help="which twins also run under tracemalloc (py)")
+    ap.add_argument(
+        "--tracemalloc",
+        choices=("py", "all", "none"),
+        default="py",
+        help="which twins also run under tracemalloc (py)",
+    )
     ap.add_argument("--traced-n", type=int, default=100_000, help="iterations under tracemalloc")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()

@@ -97,8 +97,10 @@ def _table(title: str, header: list[str]) -> None:
 
 
 def section_mixed(impls: list[str], sizes: list[int], py_max: int) -> list[dict[str, Any]]:
-    _table("1. mixed stream: ns per byte (flat = linear)",
-           ["twin", "chunk", *(f"{s} MiB" for s in sizes), "max/min"])
+    _table(
+        "1. mixed stream: ns per byte (flat = linear)",
+        ["twin", "chunk", *(f"{s} MiB" for s in sizes), "max/min"],
+    )
     block, rows = mixed_block(), []
     for impl in impls:
         mod = load(impl)
@@ -114,17 +116,31 @@ def section_mixed(impls: list[str], sizes: list[int], py_max: int) -> list[dict[
                 seconds, events = run(mod, chunks, s)
                 values.append(seconds / (nbytes * s) * 1e9)
                 cells.append(f"{values[-1]:.2f}")
-                rows.append({"section": "mixed", "impl": impl, "chunk": chunk, "mib": s,
-                             "bytes": nbytes * s, "seconds": seconds, "events": events,
-                             "ns_per_byte": values[-1]})
-            print(f"| {impl} | {_label(chunk)} | {' | '.join(cells)} | "
-                  f"{max(values) / min(values):.2f} |", flush=True)
+                rows.append(
+                    {
+                        "section": "mixed",
+                        "impl": impl,
+                        "chunk": chunk,
+                        "mib": s,
+                        "bytes": nbytes * s,
+                        "seconds": seconds,
+                        "events": events,
+                        "ns_per_byte": values[-1],
+                    }
+                )
+            print(
+                f"| {impl} | {_label(chunk)} | {' | '.join(cells)} | "
+                f"{max(values) / min(values):.2f} |",
+                flush=True,
+            )
     return rows
 
 
 def section_shapes(impls: list[str], py_max: int) -> list[dict[str, Any]]:
-    _table("2. scanner stress shapes: ns per byte at 1 MiB and 16 MiB (limits off)",
-           ["twin", "shape", "chunk", "1 MiB", "16 MiB", "ratio"])
+    _table(
+        "2. scanner stress shapes: ns per byte at 1 MiB and 16 MiB (limits off)",
+        ["twin", "shape", "chunk", "1 MiB", "16 MiB", "ratio"],
+    )
     rows = []
     for impl in impls:
         mod = load(impl)
@@ -138,12 +154,22 @@ def section_shapes(impls: list[str], py_max: int) -> list[dict[str, Any]]:
                         continue
                     seconds, _ = run(mod, chunks, s, max_line_size=None, max_event_size=None)
                     values.append(seconds / (len(chunks) * chunk * s) * 1e9)
-                    rows.append({"section": "shapes", "impl": impl, "shape": name,
-                                 "chunk": chunk, "mib": s, "ns_per_byte": values[-1]})
+                    rows.append(
+                        {
+                            "section": "shapes",
+                            "impl": impl,
+                            "shape": name,
+                            "chunk": chunk,
+                            "mib": s,
+                            "ns_per_byte": values[-1],
+                        }
+                    )
                 cells = [f"{v:.2f}" for v in values] + ["-"] * (2 - len(values))
                 ratio = f"{values[-1] / values[0]:.2f}" if len(values) == 2 else "-"
-                print(f"| {impl} | {name} | {_label(chunk)} | {cells[0]} | {cells[1]} | {ratio} |",
-                      flush=True)
+                print(
+                    f"| {impl} | {name} | {_label(chunk)} | {cells[0]} | {cells[1]} | {ratio} |",
+                    flush=True,
+                )
     return rows
 
 
@@ -158,8 +184,10 @@ def _one_pass(mod: ModuleType, stream: bytes, chunk: int, **options: Any) -> tup
 
 
 def section_big_event(impls: list[str]) -> list[dict[str, Any]]:
-    _table("3. one event of many lines, 4 KiB chunks",
-           ["twin", "event", "lines", "ms", "ns per byte", "data correct"])
+    _table(
+        "3. one event of many lines, 4 KiB chunks",
+        ["twin", "event", "lines", "ms", "ns per byte", "data correct"],
+    )
     rows = []
     for impl in impls:
         for mib, lines in ((1, 12_500), (4, 50_000), (16, 200_000)):
@@ -168,16 +196,30 @@ def section_big_event(impls: list[str]) -> list[dict[str, Any]]:
             seconds, (_, events) = _one_pass(load(impl), stream, 4 * KiB, max_event_size=None)
             ok = len(events) == 1 and len(events[0].data) == lines * (width + 1) - 1
             v = seconds / len(stream) * 1e9
-            rows.append({"section": "big-event", "impl": impl, "mib": mib, "lines": lines,
-                         "seconds": seconds, "ns_per_byte": v, "ok": ok})
-            print(f"| {impl} | {len(stream) / MiB:.1f} MiB | {lines:,} | {seconds * 1e3:.1f} | "
-                  f"{v:.2f} | {ok} |", flush=True)
+            rows.append(
+                {
+                    "section": "big-event",
+                    "impl": impl,
+                    "mib": mib,
+                    "lines": lines,
+                    "seconds": seconds,
+                    "ns_per_byte": v,
+                    "ok": ok,
+                }
+            )
+            print(
+                f"| {impl} | {len(stream) / MiB:.1f} MiB | {lines:,} | {seconds * 1e3:.1f} | "
+                f"{v:.2f} | {ok} |",
+                flush=True,
+            )
     return rows
 
 
 def section_retry(impls: list[str]) -> list[dict[str, Any]]:
-    _table("4. retry values: one `retry:` line plus a blank line, 64 KiB chunks",
-           ["twin", "digits", "lines", "ms per line", "ns per byte", "value kept"])
+    _table(
+        "4. retry values: one `retry:` line plus a blank line, 64 KiB chunks",
+        ["twin", "digits", "lines", "ms per line", "ns per byte", "value kept"],
+    )
     rows = []
     for impl in impls:
         for digits in (10, 1_000, 10_000, 100_000, 1_000_000):
@@ -186,10 +228,22 @@ def section_retry(impls: list[str]) -> list[dict[str, Any]]:
             seconds, (decoder, _) = _one_pass(load(impl), line * repeats, 64 * KiB)
             kept = decoder.retry is not None
             v = seconds / (len(line) * repeats) * 1e9
-            rows.append({"section": "retry", "impl": impl, "digits": digits, "lines": repeats,
-                         "seconds": seconds, "ns_per_byte": v, "kept": kept})
-            print(f"| {impl} | {digits:,} | {repeats:,} | {seconds / repeats * 1e3:.3f} | "
-                  f"{v:.2f} | {kept} |", flush=True)
+            rows.append(
+                {
+                    "section": "retry",
+                    "impl": impl,
+                    "digits": digits,
+                    "lines": repeats,
+                    "seconds": seconds,
+                    "ns_per_byte": v,
+                    "kept": kept,
+                }
+            )
+            print(
+                f"| {impl} | {digits:,} | {repeats:,} | {seconds / repeats * 1e3:.3f} | "
+                f"{v:.2f} | {kept} |",
+                flush=True,
+            )
     return rows
 
 
@@ -203,12 +257,20 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
     fig, axes = plt.subplots(1, len(impls), figsize=(5.5 * len(impls), 4.2), squeeze=False)
     for ax, impl in zip(axes[0], impls, strict=True):
         for chunk, style in ((1, "o-"), (7, "s-"), (64 * KiB, "^-")):
-            pts = [(r["mib"], r["ns_per_byte"]) for r in rows
-                   if r["section"] == "mixed" and r["impl"] == impl and r["chunk"] == chunk]
+            pts = [
+                (r["mib"], r["ns_per_byte"])
+                for r in rows
+                if r["section"] == "mixed" and r["impl"] == impl and r["chunk"] == chunk
+            ]
             if pts:
                 ax.plot(*zip(*pts, strict=True), style, label=f"{_label(chunk)} chunks")
-        ax.set(xscale="log", yscale="log", xlabel="stream size (MiB)", ylabel="ns per byte",
-               title={"c": "Cython twin", "py": "pure-Python twin"}[impl])
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="stream size (MiB)",
+            ylabel="ns per byte",
+            title={"c": "Cython twin", "py": "pure-Python twin"}[impl],
+        )
         ax.set_xscale("log", base=2)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="center right", fontsize=8)
@@ -231,8 +293,10 @@ def main() -> None:
     sizes, py_max = [int(s) for s in args.sizes.split(",")], args.py_max * MiB
     if args.quick:
         sizes, py_max = [1, 4, 16], 4 * MiB
-    print(f"Python {sys.version.split()[0]}; twins: {', '.join(impls)}; "
-          f"py 1/7-byte runs up to {py_max // MiB} MiB")
+    print(
+        f"Python {sys.version.split()[0]}; twins: {', '.join(impls)}; "
+        f"py 1/7-byte runs up to {py_max // MiB} MiB"
+    )
     rows: list[dict[str, Any]] = []
     rows += section_mixed(impls, sizes, py_max) if "mixed" in sections else []
     rows += section_shapes(impls, py_max) if "shapes" in sections else []

@@ -82,12 +82,23 @@ def child(impl: str, case: str, total: int, chunk: int, line_limit: int, event_l
             refused.append({"at": fed, "size": exc.size, "limit_name": exc.limit_name})
             events += len(exc.events)
     elapsed = time.perf_counter() - start
-    print(json.dumps({
-        "impl": impl, "case": case, "total": total, "chunk": chunk,
-        "limit": line_limit if case == "line" else event_limit, "refusals": len(refused),
-        "first_refusal": refused[0] if refused else None, "events": events,
-        "baseline_rss": base, "peak_rss_over_baseline": maxrss() - base, "seconds": elapsed,
-    }))
+    print(
+        json.dumps(
+            {
+                "impl": impl,
+                "case": case,
+                "total": total,
+                "chunk": chunk,
+                "limit": line_limit if case == "line" else event_limit,
+                "refusals": len(refused),
+                "first_refusal": refused[0] if refused else None,
+                "events": events,
+                "baseline_rss": base,
+                "peak_rss_over_baseline": maxrss() - base,
+                "seconds": elapsed,
+            }
+        )
+    )
 
 
 def run_case(impl: str, case: str, *sizes: int) -> dict[str, Any]:
@@ -112,11 +123,19 @@ def main() -> None:
     ap.add_argument("--impl", default="c,py", help="twins to run: c, py or c,py")
     ap.add_argument("--case", default=",".join(CASES), help="cases: " + ", ".join(CASES))
     ap.add_argument("--total", type=parse_size, default=GiB, help="stream length (1GiB)")
-    ap.add_argument("--py-total", type=parse_size, default=256 * MiB,
-                    help="stream length cap for the pure-Python twin (256MiB)")
+    ap.add_argument(
+        "--py-total",
+        type=parse_size,
+        default=256 * MiB,
+        help="stream length cap for the pure-Python twin (256MiB)",
+    )
     ap.add_argument("--chunk", type=parse_size, default=64 * KiB, help="chunk size (64KiB)")
-    ap.add_argument("--limit", type=parse_size, default=None,
-                    help="both limits (default: the decoder's, 32 MiB line, 64 MiB event)")
+    ap.add_argument(
+        "--limit",
+        type=parse_size,
+        default=None,
+        help="both limits (default: the decoder's, 32 MiB line, 64 MiB event)",
+    )
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
     line_limit = args.limit or DEFAULT_MAX_LINE_SIZE
@@ -126,8 +145,18 @@ def main() -> None:
         f"chunks of {args.chunk // KiB} KiB; max_line_size {mib(line_limit)} MiB, "
         f"max_event_size {mib(event_limit)} MiB; Python {sys.version.split()[0]}"
     )
-    header = ("twin", "case", "fed MiB", "limit MiB", "refused at MiB", "reported size",
-              "refusals", "peak RSS MiB", "over limit", "s")
+    header = (
+        "twin",
+        "case",
+        "fed MiB",
+        "limit MiB",
+        "refused at MiB",
+        "reported size",
+        "refusals",
+        "peak RSS MiB",
+        "over limit",
+        "s",
+    )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     results = []
