@@ -64,7 +64,11 @@ from urllib.parse import parse_qs
 
 HERE = Path(__file__).resolve().parent
 UVICORN_SERVERS = [
-    "raw-asgi", "sse-starlette", "fastapi", "ssecodec-starlette", "ssecodec-sse-starlette"
+    "raw-asgi",
+    "sse-starlette",
+    "fastapi",
+    "ssecodec-starlette",
+    "ssecodec-sse-starlette",
 ]
 AIOHTTP_SERVERS = ["raw-aiohttp", "aiohttp-sse", "ssecodec-aiohttp"]
 SERVERS = UVICORN_SERVERS + AIOHTTP_SERVERS

@@ -45,9 +45,7 @@ def _one_line(value: str) -> str:
     return value
 
 
-def encode_fields(
-    data: Any, event: Any, id: Any, retry: Any, comment: Any, sep: str
-) -> bytes:
+def encode_fields(data: Any, event: Any, id: Any, retry: Any, comment: Any, sep: str) -> bytes:
     """Encode one event as sse-starlette's ``ServerSentEvent.encode`` does, with ssecodec's
     checks (see the module docstring); ``sep`` must be a key of :data:`SEPARATORS`.
 

@@ -905,9 +905,10 @@ def test_same_bytes_as_sse_starlette(
     as a dict item of a stream."""
     theirs, ours = load(SSE_STARLETTE), load(SSECODEC)
     fields = {"data": data, "event": event, "id": id, "retry": retry, "comment": comment}
-    assert ours.ServerSentEvent(**fields, sep=sep).encode() == theirs.ServerSentEvent(
-        **fields, sep=sep
-    ).encode()
+    assert (
+        ours.ServerSentEvent(**fields, sep=sep).encode()
+        == theirs.ServerSentEvent(**fields, sep=sep).encode()
+    )
     item = {key: value for key, value in fields.items() if value is not None}
     assert ours.ensure_bytes(item, sep) == theirs.ensure_bytes(item, sep)
     assert ours.ensure_bytes(data, sep) == theirs.ensure_bytes(data, sep)
