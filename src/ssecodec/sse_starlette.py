@@ -144,10 +144,11 @@ class EventSourceResponse(Response):
             (default 0: at once).
         cleanup_timeout: seconds the generator's cleanup may take after a failed encoding or
             an interrupted write before it is cancelled (default 30; ``None``: no limit).
-        buffer_size: (ssecodec) how many bytes the generator may run ahead of a slow client;
-            what it produces meanwhile is sent in one write. The default, 1, resumes the
-            generator only once its previous item was written, as sse-starlette does;
-            ``65536`` is what :mod:`ssecodec.starlette` uses.
+        buffer_size: (not sse-starlette's) the most bytes sent in one write: events an
+            async generator yields back to back, once its first write is done, are written
+            together up to this size (it is not resumed while a write is under way); a sync
+            iterable runs this far ahead of the client at most. ``1`` writes each event on
+            its own. Default 64 KiB, as for :mod:`ssecodec.starlette`.
 
     Raises:
         ValueError: ``sep`` is another string, or ``shutdown_grace_period`` or
