@@ -8,11 +8,12 @@ Install with ``pip install 'ssecodec[starlette]'``; then::
 
 :class:`EventSourceResponse`, :class:`ServerSentEvent`, :class:`JSONServerSentEvent`,
 :class:`SendTimeoutError`, :class:`AppStatus` and :func:`ensure_bytes` are sse-starlette's
-(version 3.7.0): the same arguments, bytes on the wire, headers, keep-alives, disconnect and
-shutdown behaviour and exceptions, with ssecodec's server engine (keep-alives, send timeout,
-one write at a time, producer cleanup) and encoder underneath. Where sse-starlette writes what
-it is given and ssecodec refuses it (an ``id`` containing NUL, a negative ``retry``, an unknown
-separator), ssecodec's check stays; ``docs/integrations.md`` lists every difference.
+(version 3.7.0): the same arguments, bytes on the wire, headers, keep-alive message,
+disconnect and shutdown behaviour and exceptions, with ssecodec's server engine (keep-alives,
+send timeout, one write at a time, write coalescing, producer cleanup) and encoder
+underneath. Where sse-starlette writes what it is given and ssecodec refuses it (an ``id``
+containing NUL, a negative ``retry``, an unknown separator), ssecodec's check stays;
+``docs/integrations.md`` lists every difference.
 """
 
 from __future__ import annotations
