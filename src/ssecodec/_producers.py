@@ -121,6 +121,7 @@ async def produce_async(
             writer.wake()  # the stream stays open: the writer takes what is buffered
         else:
             if aclose is not None:
+                writer.cleaning_up = True  # the stream's end must not cancel it now
                 try:
                     await aclose()
                 except Exception as exc:  # a failing cleanup is the producer's error

@@ -362,9 +362,13 @@ class EventStream:
         self._writer.stop()
         self._writer.buffer.stop()
         pending: set[asyncio.Task[Any]] = set()
+        # A producer already in its content's cleanup (its own write failed, say) is left to
+        # finish it: a cancellation would cut the ``aclose`` short.
+        cleaning_up = self._writer.cleaning_up
         for task in (producer, watcher, writer):
             if task is not None and not task.done():
-                task.cancel()
+                if not (task is producer and cleaning_up):
+                    task.cancel()
                 pending.add(task)
         loop = asyncio.get_running_loop()
         kept = _kept_cleanup(producer)

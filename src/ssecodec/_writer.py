@@ -58,6 +58,7 @@ class Writer:
         "_waiter",
         "_writer_blocked",
         "buffer",
+        "cleaning_up",
         "client_gone",
         "close_requested",
         "final",
@@ -88,6 +89,9 @@ class Writer:
         self.sending = False  # a write is under way (whichever task makes it)
         self.send_error: BaseException | None = None  # how a write failed
         self.client_gone = False
+        # The async producer runs its content's cleanup (``aclose``): cancelling it then
+        # would cut that short (an upstream response left open, say), so the end waits.
+        self.cleaning_up = False
         self.close_requested = False
         self.final: bytes | None = None  # the last words of a close request
         self._loop: asyncio.AbstractEventLoop | None = None
