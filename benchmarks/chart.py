@@ -8,8 +8,12 @@ from typing import Any
 from fmt import mbps, megabytes, rate, ratio, size
 
 COLORS = {"ssecodec-c": "#1565c0", "ssecodec-py": "#64b5f6", "base": "#616161", "peer": "#bdbdbd"}
-LEGEND = {"ssecodec-c": "ssecodec (Cython)", "ssecodec-py": "ssecodec (pure Python)",
-          "base": "baseline (httpx-sse / sse-starlette)", "peer": "other peers"}
+LEGEND = {
+    "ssecodec-c": "ssecodec (Cython)",
+    "ssecodec-py": "ssecodec (pure Python)",
+    "base": "baseline (httpx-sse / sse-starlette)",
+    "peer": "other peers",
+}
 
 
 def _color(impl: str) -> str:
@@ -21,10 +25,21 @@ def _panel(ax: Any, kind: str, entry: dict[str, Any]) -> None:
     rows = [r for r in entry["rows"] if r.get("events_per_s")]
     rows.sort(key=lambda r: r["events_per_s"])
     values = [r["events_per_s"] for r in rows]
-    labels = [r["label"].replace("ssecodec (Cython)", "ssecodec C").replace(
-        "ssecodec (pure Python)", "ssecodec py") if kind == "encode" else r["label"] for r in rows]
-    bars = ax.barh(range(len(rows)), values, color=[_color(r["impl"]) for r in rows],
-                   edgecolor="white", linewidth=0.5)
+    labels = [
+        r["label"]
+        .replace("ssecodec (Cython)", "ssecodec C")
+        .replace("ssecodec (pure Python)", "ssecodec py")
+        if kind == "encode"
+        else r["label"]
+        for r in rows
+    ]
+    bars = ax.barh(
+        range(len(rows)),
+        values,
+        color=[_color(r["impl"]) for r in rows],
+        edgecolor="white",
+        linewidth=0.5,
+    )
     for bar, r in zip(bars, rows, strict=True):
         if not r["correct"]:  # hatched: the peer's output disagrees with the spec
             bar.set_hatch("///")
@@ -71,8 +86,14 @@ def chart(results: dict[str, Any], path: Path) -> None:
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     handles = [Patch(color=COLORS[k], label=label) for k, label in LEGEND.items()]
-    handles.append(Patch(facecolor="white", edgecolor="#c62828", hatch="///",
-                         label="output disagrees with the spec"))
+    handles.append(
+        Patch(
+            facecolor="white",
+            edgecolor="#c62828",
+            hatch="///",
+            label="output disagrees with the spec",
+        )
+    )
     fig.legend(handles=handles, loc="lower center", ncol=5, frameon=False, fontsize=9)
     meta = results["meta"]
     fig.suptitle(

@@ -57,8 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--sizes", default="65536,16384,4096,1500,512")
-    parser.add_argument("--mode", choices=("consume", "collect"), default="consume",
-                        help="drop each event (default), or keep them all in a list")
+    parser.add_argument(
+        "--mode",
+        choices=("consume", "collect"),
+        default="consume",
+        help="drop each event (default), or keep them all in a list",
+    )
     args = parser.parse_args(argv)
     consume = args.mode == "consume"
     timed_decode = _PEER.consume if consume else _PEER.run
@@ -96,16 +100,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             floor[size].append(f)
 
     base, median = sizes[0], statistics.median
-    print(f"{len(events):,} OpenAI events, {len(data) / 1e6:.1f} MB, {args.rounds} rounds, "
-          f"ssecodec {ssecodec.IMPLEMENTATION}, events {'dropped' if consume else 'kept'}; "
-          "medians of the rounds; per extra chunk: the time beyond the largest chunks'")
-    print(f"{'chunk':>7} {'chunks':>7} {'events/s':>11} {'vs ' + str(base):>9} "
-          f"{'per extra chunk':>16} {'floor':>7} {'decoder':>8} {'if decoder = 0':>15}")
+    print(
+        f"{len(events):,} OpenAI events, {len(data) / 1e6:.1f} MB, {args.rounds} rounds, "
+        f"ssecodec {ssecodec.IMPLEMENTATION}, events {'dropped' if consume else 'kept'}; "
+        "medians of the rounds; per extra chunk: the time beyond the largest chunks'"
+    )
+    print(
+        f"{'chunk':>7} {'chunks':>7} {'events/s':>11} {'vs ' + str(base):>9} "
+        f"{'per extra chunk':>16} {'floor':>7} {'decoder':>8} {'if decoder = 0':>15}"
+    )
     for size in sizes:
         n_chunks = len(chunked[size])
         pairs = list(zip(decode[base], decode[size], strict=True))  # same round, in turn
-        line = (f"{size:>7} {n_chunks:>7} {len(events) / median(decode[size]):>11,.0f} "
-                f"{median(b / t for b, t in pairs) - 1:>+9.1%}")
+        line = (
+            f"{size:>7} {n_chunks:>7} {len(events) / median(decode[size]):>11,.0f} "
+            f"{median(b / t for b, t in pairs) - 1:>+9.1%}"
+        )
         more = n_chunks - len(chunked[base])
         if more > 0:
             extra = median(t - b for b, t in pairs) / more
@@ -113,8 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             floor_extra = median(t - b for b, t in floor_pairs) / more
             # decode[base] with only the floor's extra time per extra chunk added
             if_free = median(b / (b + floor_extra * more) for b in decode[base])
-            line += (f" {extra * 1e9:>13.0f} ns {floor_extra * 1e9:>4.0f} ns "
-                     f"{(extra - floor_extra) * 1e9:>5.0f} ns {if_free - 1:>+15.1%}")
+            line += (
+                f" {extra * 1e9:>13.0f} ns {floor_extra * 1e9:>4.0f} ns "
+                f"{(extra - floor_extra) * 1e9:>5.0f} ns {if_free - 1:>+15.1%}"
+            )
         print(line)
     return 0
 

@@ -73,8 +73,13 @@ class Progress:
 
 
 def _row(peer: peers.DecoderPeer | peers.EncoderPeer, **fields: Any) -> dict[str, Any]:
-    return {"impl": peer.key, "label": peer.label, "is_ssecodec": peer.is_ssecodec,
-            "times_s": [], **fields}
+    return {
+        "impl": peer.key,
+        "label": peer.label,
+        "is_ssecodec": peer.is_ssecodec,
+        "times_s": [],
+        **fields,
+    }
 
 
 def warm_up_decoder(
@@ -98,13 +103,23 @@ def warm_up_decoder(
                 err = f"consume() counted {counted:,} events, run() returned {len(got):,}"
                 got = None
     ok, diff = correctness.verdict(got, want)
-    return _row(peer, correct=ok, n_events=None if got is None else len(got), error=err,
-                first_difference=diff, repeat=repeat, call_s=call_s)
+    return _row(
+        peer,
+        correct=ok,
+        n_events=None if got is None else len(got),
+        error=err,
+        first_difference=diff,
+        repeat=repeat,
+        call_s=call_s,
+    )
 
 
 def warm_up_encoder(
-    enc: peers.EncoderPeer, fn: Callable[[], Any], want: list[peers.Normalized],
-    oracle: peers.DecoderPeer, min_time: float,
+    enc: peers.EncoderPeer,
+    fn: Callable[[], Any],
+    want: list[peers.Normalized],
+    oracle: peers.DecoderPeer,
+    min_time: float,
 ) -> dict[str, Any]:
     """One untimed call of ``fn``; its output decoded back must give the events it was given."""
     try:
@@ -112,17 +127,37 @@ def warm_up_encoder(
         blob = out if isinstance(out, bytes) else b"".join(out)
         got, _ = correctness.run_decoder(oracle, [blob])
     except Exception as exc:
-        return _row(enc, how=enc.how, correct=False, error=f"{type(exc).__name__}: {exc}",
-                    output_bytes=0, first_difference=None, repeat=1, call_s=0.0)
+        return _row(
+            enc,
+            how=enc.how,
+            correct=False,
+            error=f"{type(exc).__name__}: {exc}",
+            output_bytes=0,
+            first_difference=None,
+            repeat=1,
+            call_s=0.0,
+        )
     ok, diff = correctness.verdict(got, want)
-    return _row(enc, how=enc.how, correct=ok, error=None, output_bytes=len(blob),
-                first_difference=diff, repeat=repeats_for(call_s, min_time), call_s=call_s)
+    return _row(
+        enc,
+        how=enc.how,
+        correct=ok,
+        error=None,
+        output_bytes=len(blob),
+        first_difference=diff,
+        repeat=repeats_for(call_s, min_time),
+        call_s=call_s,
+    )
 
 
 def warm_up(
-    dcorpora: list[corpora.Corpus], decoders: list[peers.DecoderPeer],
-    ecorpora: list[corpora.EncodeCorpus], encoders: list[peers.EncoderPeer],
-    oracle: peers.DecoderPeer, min_time: float, progress: Progress,
+    dcorpora: list[corpora.Corpus],
+    decoders: list[peers.DecoderPeer],
+    ecorpora: list[corpora.EncodeCorpus],
+    encoders: list[peers.EncoderPeer],
+    oracle: peers.DecoderPeer,
+    min_time: float,
+    progress: Progress,
 ) -> tuple[list[Entry], Calls, list[Entry], Calls]:
     """Every (corpus, implementation) once, untimed; the entries and the calls to time."""
     decode, dcalls = [], {}
@@ -134,12 +169,22 @@ def warm_up(
         for peer in decoders:
             progress.step("warm-up + correctness", f"{corpus.name} / {peer.key}")
             rows.append(warm_up_decoder(peer, corpus, want, min_time))
-            dcalls[i, peer.key] = partial(peer.run if corpus.mode == "collect" else peer.consume,
-                                          corpus.chunks)
-        decode.append({"corpus": corpus.name, "title": corpus.title,
-                       "description": corpus.description, "bytes": len(corpus.data),
-                       "chunk_size": corpus.chunk_size, "chunks": len(corpus.chunks),
-                       "mode": corpus.mode, "events": len(want), "rows": rows})
+            dcalls[i, peer.key] = partial(
+                peer.run if corpus.mode == "collect" else peer.consume, corpus.chunks
+            )
+        decode.append(
+            {
+                "corpus": corpus.name,
+                "title": corpus.title,
+                "description": corpus.description,
+                "bytes": len(corpus.data),
+                "chunk_size": corpus.chunk_size,
+                "chunks": len(corpus.chunks),
+                "mode": corpus.mode,
+                "events": len(want),
+                "rows": rows,
+            }
+        )
     encode, ecalls = [], {}
     for i, ecorpus in enumerate(ecorpora):
         want = correctness.expected_from_items(ecorpus.items)
@@ -148,9 +193,15 @@ def warm_up(
             progress.step("encode warm-up + correctness", f"{ecorpus.name} / {enc.key}")
             ecalls[i, enc.key] = fn = enc.prepare(ecorpus.items)
             rows.append(warm_up_encoder(enc, fn, want, oracle, min_time))
-        encode.append({"corpus": ecorpus.name, "title": ecorpus.title,
-                       "description": ecorpus.description, "events": len(ecorpus.items),
-                       "rows": rows})
+        encode.append(
+            {
+                "corpus": ecorpus.name,
+                "title": ecorpus.title,
+                "description": ecorpus.description,
+                "events": len(ecorpus.items),
+                "rows": rows,
+            }
+        )
     return decode, dcalls, encode, ecalls
 
 
@@ -158,8 +209,11 @@ def warm_up(
 
 
 def add_paired_samples(
-    rows: list[dict[str, Any]], calls: dict[str, Callable[[], Any]], leads: Sequence[str],
-    baseline: str, min_time: float,
+    rows: list[dict[str, Any]],
+    calls: dict[str, Callable[[], Any]],
+    leads: Sequence[str],
+    baseline: str,
+    min_time: float,
 ) -> None:
     """One :func:`timing.paired_sample` of each lead implementation against the baseline,
     appended to the lead's ``paired_ratios``; implementations that failed are left out."""
@@ -176,8 +230,14 @@ def add_paired_samples(
 
 
 def timed_rounds(
-    what: str, entries: list[Entry], groups: list[list[int]], calls: Calls, keys: list[str],
-    pairs: tuple[Sequence[str], str], args: argparse.Namespace, progress: Progress,
+    what: str,
+    entries: list[Entry],
+    groups: list[list[int]],
+    calls: Calls,
+    keys: list[str],
+    pairs: tuple[Sequence[str], str],
+    args: argparse.Namespace,
+    progress: Progress,
 ) -> None:
     """``args.rounds`` rounds: each times every (entry, implementation) once, implementations
     in an order rotated each round; the entries of a group (one stream in several chunkings)
@@ -242,12 +302,24 @@ def chunking(
                 if base_row["correct"] and row["correct"] and row["times_s"]:
                     pairs = zip(base_row["times_s"], row["times_s"], strict=True)
                     ratios = [b / t for b, t in pairs]
-                    rows.append({"impl": row["impl"], "label": row["label"],
-                                 "is_ssecodec": row["is_ssecodec"], "ratios": ratios,
-                                 "median_ratio": statistics.median(ratios)})
-            out.append({"corpus": decode[i]["corpus"], "base": base["corpus"],
-                        "chunk_size": dcorpora[i].chunk_size,
-                        "base_chunk_size": dcorpora[first].chunk_size, "rows": rows})
+                    rows.append(
+                        {
+                            "impl": row["impl"],
+                            "label": row["label"],
+                            "is_ssecodec": row["is_ssecodec"],
+                            "ratios": ratios,
+                            "median_ratio": statistics.median(ratios),
+                        }
+                    )
+            out.append(
+                {
+                    "corpus": decode[i]["corpus"],
+                    "base": base["corpus"],
+                    "chunk_size": dcorpora[i].chunk_size,
+                    "base_chunk_size": dcorpora[first].chunk_size,
+                    "rows": rows,
+                }
+            )
     return out
 
 
@@ -256,8 +328,9 @@ def chunking(
 
 def _git(*args: str) -> str | None:
     try:
-        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=HERE, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -281,13 +354,18 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "python_build": " ".join(platform.python_build()),
         "gil": "enabled" if getattr(sys, "_is_gil_enabled", lambda: True)() else "disabled",
-        "platform": platform.platform(), "cpu": _cpu_model(), "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
         "loadavg_at_start": [round(x, 2) for x in load] if load else None,
         "ssecodec": ssecodec.__version__,
         "ssecodec_default_implementation": ssecodec.IMPLEMENTATION,
         "commit": (_git("rev-parse", "--short", "HEAD") or "unknown") + ("+dirty" if dirty else ""),
-        "quick": args.quick, "scale": args.scale, "rounds": args.rounds,
-        "chunk_size": args.chunk_size, "min_time_s": args.min_time,
+        "quick": args.quick,
+        "scale": args.scale,
+        "rounds": args.rounds,
+        "chunk_size": args.chunk_size,
+        "min_time_s": args.min_time,
     }
 
 
@@ -298,8 +376,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--rounds", type=int, help="timed rounds (default 5; 3 with --quick)")
     add("--scale", type=float, help="event-count multiplier (default 1, 0.02 with --quick)")
     add("--chunk-size", type=int, default=corpora.DEFAULT_CHUNK_SIZE)
-    add("--min-time", type=float, help=f"shortest timed sample in seconds; faster calls are "
-        f"repeated within it (default {MIN_TIME}; {MIN_TIME / 10} with --quick)")
+    add(
+        "--min-time",
+        type=float,
+        help=f"shortest timed sample in seconds; faster calls are "
+        f"repeated within it (default {MIN_TIME}; {MIN_TIME / 10} with --quick)",
+    )
     add("--out", type=Path, default=HERE / "out", help="output directory")
     add("--corpus", action="append", help="only these decode corpora (repeatable)")
     add("--no-chart", action="store_true", help="skip chart.png (no matplotlib)")
@@ -337,20 +419,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     def phase(name: str) -> None:
         phases[name] = time.monotonic() - t_start - sum(phases.values())
 
-    progress = Progress((len(dcorpora) * len(decoders) + len(ecorpora) * len(encoders))
-                        * (args.rounds + 1) + len(tricky.CASES), enabled=not args.no_progress)
-    decode, dcalls, encode, ecalls = warm_up(dcorpora, decoders, ecorpora, encoders, oracle,
-                                             args.min_time, progress)
+    progress = Progress(
+        (len(dcorpora) * len(decoders) + len(ecorpora) * len(encoders)) * (args.rounds + 1)
+        + len(tricky.CASES),
+        enabled=not args.no_progress,
+    )
+    decode, dcalls, encode, ecalls = warm_up(
+        dcorpora, decoders, ecorpora, encoders, oracle, args.min_time, progress
+    )
     lead = "ssecodec-c" if any(p.key == "ssecodec-c" for p in decoders) else REFERENCE
     groups = same_bytes(dcorpora)
     # The pure-Python twin is paired too: it is what users without a wheel get.
-    timed_rounds("decode", decode, groups, dcalls, [p.key for p in decoders],
-                 (list(dict.fromkeys([lead, REFERENCE])), BASELINE), args, progress)
+    timed_rounds(
+        "decode",
+        decode,
+        groups,
+        dcalls,
+        [p.key for p in decoders],
+        (list(dict.fromkeys([lead, REFERENCE])), BASELINE),
+        args,
+        progress,
+    )
     finish(decode)
     phase("decode")
-    timed_rounds("encode", encode, [[i] for i in range(len(encode))], ecalls,
-                 [e.key for e in encoders], ([f"{lead}-encode", f"{lead}-encode-many"],
-                 ENCODE_BASELINE), args, progress)
+    timed_rounds(
+        "encode",
+        encode,
+        [[i] for i in range(len(encode))],
+        ecalls,
+        [e.key for e in encoders],
+        ([f"{lead}-encode", f"{lead}-encode-many"], ENCODE_BASELINE),
+        args,
+        progress,
+    )
     finish(encode)
     dcalls.clear()
     ecalls.clear()
@@ -368,15 +469,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "decoders": [{"key": p.key, "label": p.label, "how": p.how} for p in decoders],
         "encoders": [{"key": e.key, "label": e.label, "how": e.how} for e in encoders],
         "missing": sorted(set(missing_dec + missing_enc)),
-        "decode": decode, "chunking": chunking(dcorpora, decode, groups), "encode": encode,
+        "decode": decode,
+        "chunking": chunking(dcorpora, decode, groups),
+        "encode": encode,
         "tricky": cases,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     written = report.write(results, args.out, chart=not args.no_chart)
     print(report.terminal(results), end="\n\n")
-    print(f"wrote {', '.join(str(p) for p in written)}; {meta['duration_s']:.0f} s in all "
-          f"({meta['phases_s']})")
+    print(
+        f"wrote {', '.join(str(p) for p in written)}; {meta['duration_s']:.0f} s in all "
+        f"({meta['phases_s']})"
+    )
     return 0
 
 

@@ -142,27 +142,79 @@ def decode_corpora(scale: float = 1.0, chunk_size: int = DEFAULT_CHUNK_SIZE) -> 
     kib = f"{chunk_size // 1024} KiB" if chunk_size % 1024 == 0 else f"{chunk_size} B"
     kept = "every event appended to one list kept to the end of the run"
     return [
-        Corpus("openai", "OpenAI chunks", f"{n:,} chat-completion chunks (~250 B, one data: "
-               f"line) + [DONE], {kib} chunks", lf, chunk_size),
-        Corpus("openai-1500", "OpenAI, 1500 B chunks",
-               "the OpenAI corpus fed in 1,500-byte chunks (a TCP segment each)", lf, 1500),
-        Corpus("openai-crlf", "OpenAI, CRLF", f"the OpenAI corpus with CRLF line ends, {kib} "
-               "chunks", openai_stream(openai, b"\r\n"), chunk_size),
-        Corpus("openai-cjk", "OpenAI, CJK/emoji", f"{n:,} chat-completion chunks with CJK text "
-               f"and emoji content, {kib} chunks", cjk, chunk_size),
-        Corpus("openai-cjk-1500", "OpenAI, CJK/emoji, 1500 B chunks", "the CJK/emoji corpus fed "
-               "in 1,500-byte chunks, which split lines and characters", cjk, 1500),
-        Corpus("tiny", "tiny `data: x`", f"{n_tiny:,} events `data: x`, {kib} chunks",
-               b"data: x\n\n" * n_tiny, chunk_size),
-        Corpus("multiline", "multi-line events", f"{n_multi:,} events: event:, id:, 5 data: "
-               f"lines; `: ping` every 1,000 events, {kib} chunks",
-               _multiline_stream(multiline_items(n_multi)), chunk_size),
-        Corpus("base64-64k", "64 KiB base64 lines", f"{n_b64:,} events of one 64 KiB base64 "
-               f"data: line, {kib} chunks", _base64_stream(n_b64), chunk_size),
-        Corpus("openai-kept", "OpenAI chunks, all events kept",
-               f"the OpenAI corpus, {kib} chunks, {kept}", lf, chunk_size, mode="collect"),
-        Corpus("openai-1500-kept", "OpenAI, 1500 B chunks, all kept",
-               f"the OpenAI corpus in 1,500-byte chunks, {kept}", lf, 1500, mode="collect"),
+        Corpus(
+            "openai",
+            "OpenAI chunks",
+            f"{n:,} chat-completion chunks (~250 B, one data: line) + [DONE], {kib} chunks",
+            lf,
+            chunk_size,
+        ),
+        Corpus(
+            "openai-1500",
+            "OpenAI, 1500 B chunks",
+            "the OpenAI corpus fed in 1,500-byte chunks (a TCP segment each)",
+            lf,
+            1500,
+        ),
+        Corpus(
+            "openai-crlf",
+            "OpenAI, CRLF",
+            f"the OpenAI corpus with CRLF line ends, {kib} chunks",
+            openai_stream(openai, b"\r\n"),
+            chunk_size,
+        ),
+        Corpus(
+            "openai-cjk",
+            "OpenAI, CJK/emoji",
+            f"{n:,} chat-completion chunks with CJK text and emoji content, {kib} chunks",
+            cjk,
+            chunk_size,
+        ),
+        Corpus(
+            "openai-cjk-1500",
+            "OpenAI, CJK/emoji, 1500 B chunks",
+            "the CJK/emoji corpus fed in 1,500-byte chunks, which split lines and characters",
+            cjk,
+            1500,
+        ),
+        Corpus(
+            "tiny",
+            "tiny `data: x`",
+            f"{n_tiny:,} events `data: x`, {kib} chunks",
+            b"data: x\n\n" * n_tiny,
+            chunk_size,
+        ),
+        Corpus(
+            "multiline",
+            "multi-line events",
+            f"{n_multi:,} events: event:, id:, 5 data: "
+            f"lines; `: ping` every 1,000 events, {kib} chunks",
+            _multiline_stream(multiline_items(n_multi)),
+            chunk_size,
+        ),
+        Corpus(
+            "base64-64k",
+            "64 KiB base64 lines",
+            f"{n_b64:,} events of one 64 KiB base64 data: line, {kib} chunks",
+            _base64_stream(n_b64),
+            chunk_size,
+        ),
+        Corpus(
+            "openai-kept",
+            "OpenAI chunks, all events kept",
+            f"the OpenAI corpus, {kib} chunks, {kept}",
+            lf,
+            chunk_size,
+            mode="collect",
+        ),
+        Corpus(
+            "openai-1500-kept",
+            "OpenAI, 1500 B chunks, all kept",
+            f"the OpenAI corpus in 1,500-byte chunks, {kept}",
+            lf,
+            1500,
+            mode="collect",
+        ),
     ]
 
 
@@ -170,8 +222,16 @@ def encode_corpora(scale: float = 1.0) -> list[EncodeCorpus]:
     """The encoder inputs: OpenAI payloads (data only) and multi-line typed events with ids."""
     n, n_multi = _count(100_000, scale), _count(50_000, scale)
     return [
-        EncodeCorpus("openai", "OpenAI chunks", f"{n:,} events: one-line JSON data, no type, "
-                     "no id", [(p, None, None) for p in openai_payloads(n)]),
-        EncodeCorpus("multiline", "multi-line events", f"{n_multi:,} events: event type, id, "
-                     "5-line data", multiline_items(n_multi)),
+        EncodeCorpus(
+            "openai",
+            "OpenAI chunks",
+            f"{n:,} events: one-line JSON data, no type, no id",
+            [(p, None, None) for p in openai_payloads(n)],
+        ),
+        EncodeCorpus(
+            "multiline",
+            "multi-line events",
+            f"{n_multi:,} events: event type, id, 5-line data",
+            multiline_items(n_multi),
+        ),
     ]

@@ -41,8 +41,12 @@ def event_dict(ev: peers.Normalized) -> dict[str, Any]:
         return value
 
     event, data, id_, retry = ev
-    return {"event": clip(event), "data": clip(data), "id": clip(id_),
-            "retry": "n/a" if retry is peers.NA else retry}
+    return {
+        "event": clip(event),
+        "data": clip(data),
+        "id": clip(id_),
+        "retry": "n/a" if retry is peers.NA else retry,
+    }
 
 
 def first_difference(got: Events, want: Events) -> dict[str, Any]:
@@ -50,8 +54,11 @@ def first_difference(got: Events, want: Events) -> dict[str, Any]:
     i = 0
     while i < min(len(got), len(want)) and same([got[i]], [want[i]]):
         i += 1
-    return {"index": i, "got": event_dict(got[i]) if i < len(got) else None,
-            "expected": event_dict(want[i]) if i < len(want) else None}
+    return {
+        "index": i,
+        "got": event_dict(got[i]) if i < len(got) else None,
+        "expected": event_dict(want[i]) if i < len(want) else None,
+    }
 
 
 def run_decoder(
@@ -90,12 +97,16 @@ def check_tricky(
                 "error": err,
                 "agrees": got is not None and same(got, want),
             }
-        cases.append({
-            "case": case.name, "rule": case.rule, "why": case.why,
-            "chunks": [repr(c) for c in case.chunks],
-            "expected": [event_dict(e) for e in want],
-            "results": results,
-        })
+        cases.append(
+            {
+                "case": case.name,
+                "rule": case.rule,
+                "why": case.why,
+                "chunks": [repr(c) for c in case.chunks],
+                "expected": [event_dict(e) for e in want],
+                "results": results,
+            }
+        )
     return cases
 
 
@@ -137,34 +148,53 @@ def _events(events: list[dict[str, Any]] | None, error: str | None) -> str:
 def markdown(results: dict[str, Any]) -> list[str]:
     """The report's "Correctness" section: corpora, tricky inputs, every disagreement."""
     decoders, decode = results["decoders"], results["decode"]
-    lines = ["## Correctness", "", "Each decoder's events compared with ssecodec's pure-Python "
-             "twin (event type, data, last event ID, and per-event retry where the peer reports "
-             "it).", "", "### On the benchmark corpora", ""]
+    lines = [
+        "## Correctness",
+        "",
+        "Each decoder's events compared with ssecodec's pure-Python "
+        "twin (event type, data, last event ID, and per-event retry where the peer reports "
+        "it).",
+        "",
+        "### On the benchmark corpora",
+        "",
+    ]
     rows = []
     for d in decoders:
         cells = [d["label"]]
         for entry in decode:
             row = next(r for r in entry["rows"] if r["impl"] == d["key"])
-            cells.append("error" if row["error"] else "✓" if row["correct"] else
-                         f"✗ {row['n_events']:,} events (want {entry['events']:,})")
+            cells.append(
+                "error"
+                if row["error"]
+                else "✓"
+                if row["correct"]
+                else f"✗ {row['n_events']:,} events (want {entry['events']:,})"
+            )
         rows.append(cells)
-    lines += table(["implementation", *(f"`{e['corpus']}`" for e in decode)], rows,
-                   "l" + "c" * len(decode))
+    lines += table(
+        ["implementation", *(f"`{e['corpus']}`" for e in decode)], rows, "l" + "c" * len(decode)
+    )
     for entry in decode:
         for row in (r for r in entry["rows"] if not r["correct"]):
             what = f"raises `{row['error']}`"
             if not row["error"]:
                 fd = row["first_difference"]
-                what = (f"{row['n_events']:,} events instead of {entry['events']:,}; first "
-                        f"difference at event #{fd['index']:,}: got {_events(_one(fd['got']), '')}"
-                        f", expected {_events(_one(fd['expected']), '')}")
+                what = (
+                    f"{row['n_events']:,} events instead of {entry['events']:,}; first "
+                    f"difference at event #{fd['index']:,}: got {_events(_one(fd['got']), '')}"
+                    f", expected {_events(_one(fd['expected']), '')}"
+                )
             lines += ["", f"- **{row['label']}** on `{entry['corpus']}`: {what}"]
 
     peers_ = [d for d in decoders if d["key"] != "ssecodec-py"]
-    rows = [[f"`{case['case']}` ({case['rule']})"] + [
-        "✓" if res["agrees"] else "raises" if res["error"] else "✗"
-        for res in (case["results"][d["key"]] for d in peers_)
-    ] for case in results["tricky"]]
+    rows = [
+        [f"`{case['case']}` ({case['rule']})"]
+        + [
+            "✓" if res["agrees"] else "raises" if res["error"] else "✗"
+            for res in (case["results"][d["key"]] for d in peers_)
+        ]
+        for case in results["tricky"]
+    ]
     lines += ["", "### Tricky inputs", ""]
     lines += table(["case (rule)", *(d["label"] for d in peers_)], rows, "l" + "c" * len(peers_))
     lines += ["", "Every disagreement, with the input (chunks as fed) and both outputs:", ""]
@@ -172,8 +202,12 @@ def markdown(results: dict[str, Any]) -> list[str]:
     for case in results["tricky"]:
         bad = [(k, r) for k, r in case["results"].items() if not r["agrees"]]
         if bad:
-            lines += [f"#### `{case['case']}` ({case['rule']}): {case['why']}", "",
-                      "Input: " + " + ".join(_code(_clip(c)) for c in case["chunks"]), ""]
+            lines += [
+                f"#### `{case['case']}` ({case['rule']}): {case['why']}",
+                "",
+                "Input: " + " + ".join(_code(_clip(c)) for c in case["chunks"]),
+                "",
+            ]
             rows = [["ssecodec (spec)", _events(case["expected"], None)]]
             rows += [[label[k], _events(r["events"], r["error"])] for k, r in bad]
             lines += [*table(["decoder", "events"], rows, "ll"), ""]

@@ -189,7 +189,9 @@ async def async_httpx2(url: str) -> int:
 
 
 OPENAI_REQUEST: dict[str, Any] = {
-    "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": True,
+    "model": "gpt-4o-mini",
+    "messages": [{"role": "user", "content": "hi"}],
+    "stream": True,
 }
 
 
@@ -330,7 +332,10 @@ def run_client(name: str, url: str) -> None:
 def measure(name: str, url: str, expected: int) -> float:
     out = subprocess.run(
         [sys.executable, __file__, "--client", name, url],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     if out.returncode:
         raise RuntimeError(f"{name}: {out.stderr[-2000:]}")
@@ -344,8 +349,17 @@ def versions() -> dict[str, str]:
     import ssecodec
 
     found = {"python": platform.python_version(), "ssecodec": ssecodec.IMPLEMENTATION}
-    for name in ("httpx", "httpx-sse", "httpx-aiohttp", "aiohttp", "urllib3", "requests",
-                 "httpx2", "openai", "orjson"):
+    for name in (
+        "httpx",
+        "httpx-sse",
+        "httpx-aiohttp",
+        "aiohttp",
+        "urllib3",
+        "requests",
+        "httpx2",
+        "openai",
+        "orjson",
+    ):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -361,8 +375,12 @@ def main() -> None:
     parser.add_argument("--json", help="write the samples and medians here")
     parser.add_argument("--stdlib-json", action="store_true", help="json.loads everywhere")
     parser.add_argument("--client", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--write", type=int, default=0,
-                        help="HTTP chunks of this many bytes (0: one event per chunk)")
+    parser.add_argument(
+        "--write",
+        type=int,
+        default=0,
+        help="HTTP chunks of this many bytes (0: one event per chunk)",
+    )
     parser.add_argument("--serve", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -376,7 +394,8 @@ def main() -> None:
     names = [n for n in CLIENTS if not args.only or n in args.only or n in always]
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(args.events), str(args.write)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -386,25 +405,35 @@ def main() -> None:
             order = random.sample(names, len(names))
             for name in order:
                 samples[name].append(measure(name, url, args.events))
-                print(f"round {round_ + 1}/{args.rounds} {name:40} "
-                      f"{samples[name][-1] / 1000:7.0f}k events/CPU-s", file=sys.stderr, flush=True)
+                print(
+                    f"round {round_ + 1}/{args.rounds} {name:40} "
+                    f"{samples[name][-1] / 1000:7.0f}k events/CPU-s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     parser_name = "json.loads" if args.stdlib_json else "Event.json()'s (orjson if installed)"
     shape = f"{args.write:,}-byte HTTP chunks" if args.write else "one per HTTP chunk"
-    print(f"\n{args.events:,} events, {shape}; medians of {args.rounds} rounds; "
-          f"ssecodec's clients parse with {parser_name}")
+    print(
+        f"\n{args.events:,} events, {shape}; medians of {args.rounds} rounds; "
+        f"ssecodec's clients parse with {parser_name}"
+    )
     print(" ".join(f"{k} {v}" for k, v in versions().items()), "\n")
     sync, async_ = (medians[BASELINE[kind]] for kind in ("sync", "async"))
-    print("| client | events per CPU-second | vs httpx-sse sync | vs httpx-sse async | "
-          "floor / client |")
+    print(
+        "| client | events per CPU-second | vs httpx-sse sync | vs httpx-sse async | "
+        "floor / client |"
+    )
     print("|---|---:|---:|---:|---:|")
     for name in names:
         value = medians[name]
-        print(f"| {name} | {value / 1000:,.0f}k | {value / sync:.2f}x | {value / async_:.2f}x | "
-              f"{medians[FLOOR] / value:.2f} |")
+        print(
+            f"| {name} | {value / 1000:,.0f}k | {value / sync:.2f}x | {value / async_:.2f}x | "
+            f"{medians[FLOOR] / value:.2f} |"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"versions": versions(), "samples": samples, "medians": medians}, f, indent=1)

@@ -131,6 +131,7 @@ def make_app(variant: str, redis_url: str) -> Any:
         return JSONResponse({"subscribers": subscribers()})
 
     routes = [Route("/sse", sse), Route("/run", run, methods=["POST"]), Route("/stats", stats)]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> Any:
         for connect in startup:
@@ -144,8 +145,12 @@ def serve(variant: str, port: int, redis_url: str) -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        make_app(variant, redis_url), port=port, log_level="warning", access_log=False,
-        backlog=4096, timeout_graceful_shutdown=1,
+        make_app(variant, redis_url),
+        port=port,
+        log_level="warning",
+        access_log=False,
+        backlog=4096,
+        timeout_graceful_shutdown=1,
     )
     uvicorn.Server(config).run()
 
@@ -174,7 +179,8 @@ class Counter(asyncio.Protocol):
             now = time.time_ns()
             Counter.latencies += [
                 now - int(line[6:].split(b" ", 1)[0])
-                for line in buf.split(b"\n") if line.startswith(b"data: ") and b" " in line[6:]
+                for line in buf.split(b"\n")
+                if line.startswith(b"data: ") and b" " in line[6:]
             ]
 
 
@@ -215,10 +221,13 @@ def free_port() -> int:
 def proc_cpu(pid: int) -> float:
     """CPU-seconds of all the process's threads, in ns (schedstat), else in clock ticks."""
     try:
-        return sum(
-            int((task / "schedstat").read_text().split()[0])
-            for task in Path(f"/proc/{pid}/task").iterdir()
-        ) / 1e9
+        return (
+            sum(
+                int((task / "schedstat").read_text().split()[0])
+                for task in Path(f"/proc/{pid}/task").iterdir()
+            )
+            / 1e9
+        )
     except (OSError, ValueError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -259,7 +268,9 @@ class Run:
             raise RuntimeError(f"the {variant} server did not start")
         self.reader = subprocess.Popen(
             [*me, "--read", str(self.port), str(count)] + (["--latency"] if latency else []),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         if not wait(lambda: (self._stats() or 0) >= count, 120):
             raise RuntimeError(f"{count} subscribers did not connect to {variant}")
@@ -292,8 +303,13 @@ class Run:
         done = wait(lambda: self.delivered() >= base + expect, timeout)
         cpu, wall = proc_cpu(self.server.pid) - cpu0, time.monotonic() - t0
         got = self.delivered() - base
-        return {"cpu_s": cpu, "wall_s": round(wall, 3), "delivered": got, "complete": done,
-                "us_per_delivery": round(cpu / max(got, 1) * 1e6, 3)}
+        return {
+            "cpu_s": cpu,
+            "wall_s": round(wall, 3),
+            "delivered": got,
+            "complete": done,
+            "us_per_delivery": round(cpu / max(got, 1) * 1e6, 3),
+        }
 
     def close(self) -> None:
         for process in (self.reader, self.server):
@@ -372,13 +388,20 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = [f"# Fan-out benchmark ({results['machine']})", "",
-             "Server CPU per delivered event (us; events x subscribers), RSS with the "
-             "subscribers idle, and per variant the ratio to sse-starlette + queues.", ""]
+    lines = [
+        f"# Fan-out benchmark ({results['machine']})",
+        "",
+        "Server CPU per delivered event (us; events x subscribers), RSS with the "
+        "subscribers idle, and per variant the ratio to sse-starlette + queues.",
+        "",
+    ]
     for count, rows in results["fanout"].items():
-        lines += [f"## {count} subscribers", "",
-                  "| server | burst us | x | steady us | x | RSS idle MiB |",
-                  "|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"## {count} subscribers",
+            "",
+            "| server | burst us | x | steady us | x | RSS idle MiB |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         base = rows.get("queues", {})
         for variant, row in rows.items():
             cells = []
@@ -389,8 +412,12 @@ def markdown(results: dict[str, Any]) -> str:
                 cells += [f"{us:.2f}{mark}", f"{ref / us:.1f}x" if ref and us else ""]
             lines.append(f"| {variant} | {' | '.join(cells)} | {row['rss_idle_mib']} |")
         lines.append("")
-    lines += ["## Latency at 1,000 events/s (publish to delivery) and one publisher's rate", "",
-              "| broker | p50 ms | p99 ms | events/s one publisher |", "|---|---:|---:|---:|"]
+    lines += [
+        "## Latency at 1,000 events/s (publish to delivery) and one publisher's rate",
+        "",
+        "| broker | p50 ms | p99 ms | events/s one publisher |",
+        "|---|---:|---:|---:|",
+    ]
     for variant, row in results["latency"].items():
         lines.append(
             f"| {variant} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['publish_per_s']} |"
@@ -417,7 +444,8 @@ def main() -> None:
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, load {os.getloadavg()[0]:.2f}",
-        "fanout": {}, "latency": {},
+        "fanout": {},
+        "latency": {},
     }
     try:
         for count in sizes:
@@ -426,13 +454,17 @@ def main() -> None:
                 row = results["fanout"].setdefault(str(count), {})[variant] = fanout(
                     variant, count, redis_url, args.quick
                 )
-                print(f"burst {row['burst']['us_per_delivery']} us, steady "
-                      f"{row['steady']['us_per_delivery']} us, RSS {row['rss_idle_mib']} MiB")
+                print(
+                    f"burst {row['burst']['us_per_delivery']} us, steady "
+                    f"{row['steady']['us_per_delivery']} us, RSS {row['rss_idle_mib']} MiB"
+                )
         for variant in ("hub", "hub-redis"):
             print(f"[latency] {variant} ...", end=" ", flush=True)
             row = results["latency"][variant] = latency(variant, redis_url, 1 if args.quick else 5)
-            print(f"p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms, "
-                  f"{row['publish_per_s']} events/s")
+            print(
+                f"p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms, "
+                f"{row['publish_per_s']} events/s"
+            )
     finally:
         redis.terminate()
     args.out.mkdir(parents=True, exist_ok=True)

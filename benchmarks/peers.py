@@ -90,11 +90,24 @@ def _count(events: Iterable[Any]) -> int:
     return n
 
 
-def _peer(key: str, label: str, dist: str, how: str, events: Callable[[list[bytes]], Iterable[Any]],
-          normalize: Callable[[Any], Normalized]) -> DecoderPeer:
+def _peer(
+    key: str,
+    label: str,
+    dist: str,
+    how: str,
+    events: Callable[[list[bytes]], Iterable[Any]],
+    normalize: Callable[[Any], Normalized],
+) -> DecoderPeer:
     """A peer whose API yields events one by one from ``events(chunks)``."""
-    return DecoderPeer(key, label, dist, how, lambda chunks: list(events(chunks)),
-                       lambda chunks: _count(events(chunks)), normalize)
+    return DecoderPeer(
+        key,
+        label,
+        dist,
+        how,
+        lambda chunks: list(events(chunks)),
+        lambda chunks: _count(events(chunks)),
+        normalize,
+    )
 
 
 def ssecodec_decoder(mod: ModuleType, twin: str) -> DecoderPeer:
@@ -119,9 +132,16 @@ def ssecodec_decoder(mod: ModuleType, twin: str) -> DecoderPeer:
         return n + _count(decoder.close())
 
     name = "Cython" if twin == "c" else "pure Python"
-    return DecoderPeer(f"ssecodec-{twin}", f"ssecodec ({name})", "ssecodec",
-                       "Decoder().feed(chunk) per chunk, then close()", run, consume,
-                       lambda ev: (ev.event, ev.data, ev.id, ev.retry), is_ssecodec=True)
+    return DecoderPeer(
+        f"ssecodec-{twin}",
+        f"ssecodec ({name})",
+        "ssecodec",
+        "Decoder().feed(chunk) per chunk, then close()",
+        run,
+        consume,
+        lambda ev: (ev.event, ev.data, ev.id, ev.retry),
+        is_ssecodec=True,
+    )
 
 
 def _id(value: Any) -> Any:
@@ -161,9 +181,14 @@ def _sdk(name: str) -> DecoderPeer:
     """The openai / anthropic SDK's decoder, as its ``Stream`` calls it on ``iter_bytes()``."""
     decoder_cls = importlib.import_module(f"{name}._streaming").SSEDecoder
     how = f"{name}._streaming.SSEDecoder().iter_bytes(iter(chunks))"
-    return _peer(name, f"{name} SDK", name, how,
-                 lambda chunks: decoder_cls().iter_bytes(iter(chunks)),
-                 lambda ev: (ev.event or "message", ev.data, _id(ev.id), ev.retry))
+    return _peer(
+        name,
+        f"{name} SDK",
+        name,
+        how,
+        lambda chunks: decoder_cls().iter_bytes(iter(chunks)),
+        lambda ev: (ev.event or "message", ev.data, _id(ev.id), ev.retry),
+    )
 
 
 def _sseclient() -> DecoderPeer:
@@ -198,8 +223,11 @@ def _requests_sse() -> DecoderPeer:
 
         def send(self, request: Any, **kwargs: Any) -> Any:
             raw = urllib3.HTTPResponse(
-                body=io.BytesIO(self.body), headers={"Content-Type": "text/event-stream"},
-                status=200, preload_content=False, decode_content=False,
+                body=io.BytesIO(self.body),
+                headers={"Content-Type": "text/event-stream"},
+                status=200,
+                preload_content=False,
+                decode_content=False,
             )
             return self.build_response(request, raw)
 
@@ -210,14 +238,20 @@ def _requests_sse() -> DecoderPeer:
         session, adapter = requests.Session(), Adapter()
         adapter.body = b"".join(chunks)
         session.mount("http://bench.invalid/", adapter)
-        source = event_source("http://bench.invalid/stream", session=session, on_error=end,
-                              max_connect_retry=0)
+        source = event_source(
+            "http://bench.invalid/stream", session=session, on_error=end, max_connect_retry=0
+        )
         with contextlib.suppress(_EndOfStream), source:
             yield from source
 
-    return _peer("requests-sse", "requests-sse", "requests-sse",
-                 "requests_sse.EventSource over a requests.Session (urllib3 response; 512 B reads)",
-                 events, lambda ev: (ev.type or "message", ev.data, _id(ev.last_event_id), NA))
+    return _peer(
+        "requests-sse",
+        "requests-sse",
+        "requests-sse",
+        "requests_sse.EventSource over a requests.Session (urllib3 response; 512 B reads)",
+        events,
+        lambda ev: (ev.type or "message", ev.data, _id(ev.last_event_id), NA),
+    )
 
 
 def _found(makers: dict[str, Callable[[], Any]]) -> tuple[list[Any], list[str]]:
@@ -233,14 +267,16 @@ def _found(makers: dict[str, Callable[[], Any]]) -> tuple[list[Any], list[str]]:
 
 def decoders() -> tuple[list[DecoderPeer], list[str]]:
     """All decoders that import here, ssecodec's twins first, and the keys that were missing."""
-    found, missing = _found({
-        "httpx-sse": lambda: _httpx_family("httpx", "httpx-sse"),
-        "httpx2": lambda: _httpx_family("httpx2", "httpx2"),
-        "openai": lambda: _sdk("openai"),
-        "anthropic": lambda: _sdk("anthropic"),
-        "sseclient-py": _sseclient,
-        "requests-sse": _requests_sse,
-    })
+    found, missing = _found(
+        {
+            "httpx-sse": lambda: _httpx_family("httpx", "httpx-sse"),
+            "httpx2": lambda: _httpx_family("httpx2", "httpx2"),
+            "openai": lambda: _sdk("openai"),
+            "anthropic": lambda: _sdk("anthropic"),
+            "sseclient-py": _sseclient,
+            "requests-sse": _requests_sse,
+        }
+    )
     mods = twins()
     return [ssecodec_decoder(m, t) for t, m in mods.items()] + found, _missing_c(mods) + missing
 
@@ -271,14 +307,28 @@ def ssecodec_encoders(mod: ModuleType, twin: str) -> list[EncoderPeer]:
         return lambda: encode_many(events)
 
     return [
-        EncoderPeer(f"ssecodec-{twin}{key}", f"ssecodec ({name}) {api}", "ssecodec", how, prepare,
-                    is_ssecodec=True)
+        EncoderPeer(
+            f"ssecodec-{twin}{key}",
+            f"ssecodec ({name}) {api}",
+            "ssecodec",
+            how,
+            prepare,
+            is_ssecodec=True,
+        )
         for key, api, how, prepare in (
             ("-encode", "encode()", "encode(data, event=..., id=...) per event", per_event),
-            ("-event-encode", "Event.encode()", "Event.encode() per event (Event objects built "
-             "beforehand)", event_method),
-            ("-encode-many", "encode_many()", "encode_many(events): one buffer for all events",
-             many),
+            (
+                "-event-encode",
+                "Event.encode()",
+                "Event.encode() per event (Event objects built beforehand)",
+                event_method,
+            ),
+            (
+                "-encode-many",
+                "encode_many()",
+                "encode_many(events): one buffer for all events",
+                many,
+            ),
         )
     ]
 
@@ -286,7 +336,9 @@ def ssecodec_encoders(mod: ModuleType, twin: str) -> list[EncoderPeer]:
 def _sse_starlette() -> EncoderPeer:
     sse_event = importlib.import_module("sse_starlette.event").ServerSentEvent
     return EncoderPeer(
-        "sse-starlette", "sse-starlette", "sse-starlette",
+        "sse-starlette",
+        "sse-starlette",
+        "sse-starlette",
         "ServerSentEvent(data, event=..., id=...).encode() per event",
         lambda items: lambda: [sse_event(d, event=e, id=i).encode() for d, e, i in items],
     )
@@ -295,7 +347,9 @@ def _sse_starlette() -> EncoderPeer:
 def _fastapi() -> EncoderPeer:
     format_sse_event = importlib.import_module("fastapi.sse").format_sse_event
     return EncoderPeer(
-        "fastapi", "FastAPI", "fastapi",
+        "fastapi",
+        "FastAPI",
+        "fastapi",
         "fastapi.sse.format_sse_event(data_str=..., event=..., id=...) per event "
         "(what EventSourceResponse routes call)",
         lambda items: lambda: [format_sse_event(data_str=d, event=e, id=i) for d, e, i in items],
@@ -326,7 +380,9 @@ def _aiohttp_sse() -> EncoderPeer:
         return lambda: asyncio.run(send_all())
 
     return EncoderPeer(
-        "aiohttp-sse", "aiohttp-sse", "aiohttp-sse",
+        "aiohttp-sse",
+        "aiohttp-sse",
+        "aiohttp-sse",
         "EventSourceResponse.send(data, id=..., event=...) per event, write() captured, "
         "inside one asyncio.run",
         prepare,

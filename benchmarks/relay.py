@@ -51,10 +51,13 @@ _BODIES: dict[int, tuple[bytes, list[bytes]]] = {}
 def body(n: int) -> tuple[bytes, list[bytes]]:
     """(whole body, per-event pieces) of a stream of ``n`` events, the last ``[DONE]``."""
     if n not in _BODIES:
-        events = [b'data: {"id":"chatcmpl-9xKq2mZbT7fWcR1a","object":"chat.completion.chunk",'
-                  b'"created":1718000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":'
-                  b'"fp_0ba0d124f1","choices":[{"index":0,"delta":{"content":" tok%d"},'
-                  b'"logprobs":null,"finish_reason":null}]}\n\n' % (i % 997) for i in range(n - 1)]
+        events = [
+            b'data: {"id":"chatcmpl-9xKq2mZbT7fWcR1a","object":"chat.completion.chunk",'
+            b'"created":1718000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":'
+            b'"fp_0ba0d124f1","choices":[{"index":0,"delta":{"content":" tok%d"},'
+            b'"logprobs":null,"finish_reason":null}]}\n\n' % (i % 997)
+            for i in range(n - 1)
+        ]
         events.append(b"data: [DONE]\n\n")
         _BODIES[n] = (b"".join(events), events)
     return _BODIES[n]
@@ -111,8 +114,9 @@ def upstream_client(transport: str) -> Any:
     if transport == "aiohttp":
         from httpx_aiohttp import AiohttpTransport
 
-        return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), limits=limits,
-                                 timeout=timeout)
+        return httpx.AsyncClient(
+            transport=AiohttpTransport(limits=limits), limits=limits, timeout=timeout
+        )
     return httpx.AsyncClient(limits=limits, timeout=timeout)
 
 
@@ -157,8 +161,12 @@ def relay_app(upstream: str, transport: str) -> Any:
                 async with aconnect_sse(state["client"], "GET", url(request)) as source:
                     async for sse in source.aiter_sse():
                         sse = count(sse) if count else sse
-                        yield ServerSentEvent(data=sse.data, id=sse.id or None, retry=sse.retry,
-                                              event=None if sse.event == "message" else sse.event)
+                        yield ServerSentEvent(
+                            data=sse.data,
+                            id=sse.id or None,
+                            retry=sse.retry,
+                            event=None if sse.event == "message" else sse.event,
+                        )
 
             return PeerResponse(events())
 
@@ -179,11 +187,17 @@ def relay_app(upstream: str, transport: str) -> Any:
             state["client"] = client
             yield
 
-    return Starlette(lifespan=lifespan, routes=[
-        Route("/ssecodec", ssecodec(None)), Route("/ssecodec+transform", ssecodec(Count)),
-        Route("/peer", peer(None)), Route("/peer+transform", peer(Count)),
-        Route("/raw", raw), Route("/raw+coalesce", raw_coalesce),
-    ])
+    return Starlette(
+        lifespan=lifespan,
+        routes=[
+            Route("/ssecodec", ssecodec(None)),
+            Route("/ssecodec+transform", ssecodec(Count)),
+            Route("/peer", peer(None)),
+            Route("/peer+transform", peer(Count)),
+            Route("/raw", raw),
+            Route("/raw+coalesce", raw_coalesce),
+        ],
+    )
 
 
 def serve(app: Any) -> None:
@@ -195,9 +209,18 @@ def serve(app: Any) -> None:
     print(sock.getsockname()[1], flush=True)
     # Keep-alive longer than httpx's expiry (5 s): the server never closes a pooled connection
     # just as the relay reuses it ("Server disconnected without a response").
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, loop="asyncio",
-                                  http="h11", lifespan="on", timeout_graceful_shutdown=2,
-                                  timeout_keep_alive=300)).run(sockets=[sock])
+    uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            loop="asyncio",
+            http="h11",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            timeout_keep_alive=300,
+        )
+    ).run(sockets=[sock])
 
 
 class Process:
@@ -205,8 +228,9 @@ class Process:
     prints."""
 
     def __init__(self, *args: str, script: str = __file__) -> None:
-        self.proc = subprocess.Popen([sys.executable, script, *args], stdout=subprocess.PIPE,
-                                     text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, script, *args], stdout=subprocess.PIPE, text=True
+        )
         line = self.proc.stdout.readline() if self.proc.stdout else ""
         if not line:
             raise RuntimeError(f"server {args} did not start")
@@ -269,21 +293,29 @@ def measure(relay: Process, variant: str, streams: int, events: int, write: int)
             if attempt == 2:
                 raise
     cpu = relay.cpu_seconds() - before
-    return {"events": delivered, "wall": wall, "cpu": cpu, "cpu_per_1m": cpu / delivered * 1e6,
-            "events_per_s": delivered / wall}
+    return {
+        "events": delivered,
+        "wall": wall,
+        "cpu": cpu,
+        "cpu_per_1m": cpu / delivered * 1e6,
+        "events_per_s": delivered / wall,
+    }
 
 
 def summarize(results: dict[str, dict[str, list[dict[str, float]]]]) -> dict[str, Any]:
     """Per stream count: each variant's medians, and ssecodec CPU / peer CPU per repeat's median."""
     report: dict[str, Any] = {}
     for streams, runs in results.items():
-        row: dict[str, Any] = {v: {k: statistics.median(r[k] for r in rs) for k in
-                                   ("cpu_per_1m", "events_per_s")} for v, rs in runs.items()}
+        row: dict[str, Any] = {
+            v: {k: statistics.median(r[k] for r in rs) for k in ("cpu_per_1m", "events_per_s")}
+            for v, rs in runs.items()
+        }
         for ours, peer in PAIRS:
             if ours in runs and peer in runs:
                 pairs = zip(runs[ours], runs[peer], strict=True)
-                row[f"{ours} / {peer}"] = statistics.median(o["cpu_per_1m"] / p["cpu_per_1m"]
-                                                           for o, p in pairs)
+                row[f"{ours} / {peer}"] = statistics.median(
+                    o["cpu_per_1m"] / p["cpu_per_1m"] for o, p in pairs
+                )
         report[streams] = row
     return report
 
@@ -291,28 +323,42 @@ def summarize(results: dict[str, dict[str, list[dict[str, float]]]]) -> dict[str
 def print_report(report: dict[str, Any], meta: dict[str, Any]) -> None:
     write = meta["upstream_write"]
     how = f"{write}-byte writes" if write else "one event per write"
-    print(f"\nRelay CPU per 1M events and events/s (medians of {meta['repeat']} runs of "
-          f"{meta['events']:,} events; upstream: {how}; relay's httpx transport: "
-          f"{meta['transport']}; {meta['cpus']} CPUs {meta['machine']}; "
-          f"{', '.join(f'{k} {v}' for k, v in meta['versions'].items())})\n")
+    print(
+        f"\nRelay CPU per 1M events and events/s (medians of {meta['repeat']} runs of "
+        f"{meta['events']:,} events; upstream: {how}; relay's httpx transport: "
+        f"{meta['transport']}; {meta['cpus']} CPUs {meta['machine']}; "
+        f"{', '.join(f'{k} {v}' for k, v in meta['versions'].items())})\n"
+    )
     print("| streams | relay | CPU s / 1M events | events/s | ssecodec CPU / peer CPU |")
     print("|---:|---|---:|---:|---:|")
     for streams, row in report.items():
         for variant, values in row.items():
             if " / " not in variant:
-                r = next((row[f"{o} / {p}"] for o, p in PAIRS if o == variant
-                          and f"{o} / {p}" in row), None)
+                r = next(
+                    (row[f"{o} / {p}"] for o, p in PAIRS if o == variant and f"{o} / {p}" in row),
+                    None,
+                )
                 ratio = f"{r:.3f} (1/{1 / r:.0f})" if r else ""
-                print(f"| {streams} | {variant} | {values['cpu_per_1m']:.2f} | "
-                      f"{values['events_per_s']:,.0f} | {ratio} |")
+                print(
+                    f"| {streams} | {variant} | {values['cpu_per_1m']:.2f} | "
+                    f"{values['events_per_s']:,.0f} | {ratio} |"
+                )
 
 
 def versions() -> dict[str, str]:
     import ssecodec
 
     out = {"python": platform.python_version(), "ssecodec": ssecodec.IMPLEMENTATION}
-    for name in ("uvicorn", "starlette", "httpx", "h11", "httpx-sse", "sse-starlette",
-                 "httpx-aiohttp", "aiohttp"):
+    for name in (
+        "uvicorn",
+        "starlette",
+        "httpx",
+        "h11",
+        "httpx-sse",
+        "sse-starlette",
+        "httpx-aiohttp",
+        "aiohttp",
+    ):
         try:
             out[name] = version(name)
         except Exception:
@@ -327,8 +373,12 @@ def main() -> None:
     add("--streams", default="1,10,100", help="concurrent streams per run")
     add("--repeat", type=int, default=5)
     add("--upstream-write", type=int, default=16384, help="bytes per upstream write (0: one event)")
-    add("--transport", choices=["httpcore", "aiohttp"], default="httpcore",
-        help="the relay's httpx transport to the upstream (both relays use it)")
+    add(
+        "--transport",
+        choices=["httpcore", "aiohttp"],
+        default="httpcore",
+        help="the relay's httpx transport to the upstream (both relays use it)",
+    )
     add("--variants", default=",".join(VARIANTS))
     add("--quick", action="store_true", help="--events 20000 --repeat 2")
     add("--json", type=Path, default=HERE / "out" / "relay.json")
@@ -356,19 +406,28 @@ def main() -> None:
                 for variant in variants[rep % len(variants) :] + variants[: rep % len(variants)]:
                     r = measure(relay, variant, streams, args.events, args.upstream_write)
                     results.setdefault(str(streams), {}).setdefault(variant, []).append(r)
-                    print(f"repeat {rep + 1}/{args.repeat} streams {streams:>3} {variant:<19} "
-                          f"{r['cpu_per_1m']:8.2f} CPU s/1M events "
-                          f"{r['events_per_s']:>10,.0f} ev/s",
-                          file=sys.stderr)
+                    print(
+                        f"repeat {rep + 1}/{args.repeat} streams {streams:>3} {variant:<19} "
+                        f"{r['cpu_per_1m']:8.2f} CPU s/1M events "
+                        f"{r['events_per_s']:>10,.0f} ev/s",
+                        file=sys.stderr,
+                    )
     finally:
         relay.stop()
         upstream.stop()
 
     results = {s: {v: runs[v] for v in variants} for s, runs in results.items()}
     report = summarize(results)
-    meta = {"events": args.events, "repeat": args.repeat, "upstream_write": args.upstream_write,
-            "transport": args.transport, "cpus": os.cpu_count(), "machine": platform.machine(),
-            "versions": versions(), "failed_runs": FAILURES}
+    meta = {
+        "events": args.events,
+        "repeat": args.repeat,
+        "upstream_write": args.upstream_write,
+        "transport": args.transport,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "versions": versions(),
+        "failed_runs": FAILURES,
+    }
     print_report(report, meta)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"meta": meta, "report": report, "runs": results}, indent=1))

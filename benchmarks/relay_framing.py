@@ -29,9 +29,11 @@ EVENTS = 50_000
 def stream(kind: str) -> bytes:
     out = []
     for i in range(EVENTS):
-        event = (b'data: {"id":"chatcmpl-9xKq2mZbT7fWcR1a","object":"chat.completion.chunk",'
-                 b'"created":1718000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,'
-                 b'"delta":{"content":" tok%d"},"finish_reason":null}]}\n\n' % i)
+        event = (
+            b'data: {"id":"chatcmpl-9xKq2mZbT7fWcR1a","object":"chat.completion.chunk",'
+            b'"created":1718000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,'
+            b'"delta":{"content":" tok%d"},"finish_reason":null}]}\n\n' % i
+        )
         if kind == "crlf":
             event = event.replace(b"\n", b"\r\n")
         out.append(b": ping\n\n" + event if kind == "pings" and i % 100 == 0 else event)

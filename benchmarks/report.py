@@ -32,15 +32,24 @@ def corpus_table(results: dict[str, Any], kind: str, entry: dict[str, Any]) -> l
     rows = []
     for r in sorted(entry["rows"], key=lambda r: (not r["is_ssecodec"], -(r["events_per_s"] or 0))):
         paired = r.get("paired_ratios")
-        rows.append([
-            _label(results, r), rate(r.get("events_per_s")), mbps(r.get("mb_per_s")),
-            spread(r["times_s"]),
-            f"{ratio(r['vs_baseline_paired'])} ({span(paired, ratio)})" if paired else "",
-            "error" if r.get("error") else "✓" if r["correct"] else "✗",
-        ])
-    header = ["implementation", "events/s", "MB/s" if kind == "decode" else "MB/s out", "±",
-              f"paired vs {BASELINES[kind]} (rounds)",
-              "correct" if kind == "decode" else "round-trip"]
+        rows.append(
+            [
+                _label(results, r),
+                rate(r.get("events_per_s")),
+                mbps(r.get("mb_per_s")),
+                spread(r["times_s"]),
+                f"{ratio(r['vs_baseline_paired'])} ({span(paired, ratio)})" if paired else "",
+                "error" if r.get("error") else "✓" if r["correct"] else "✗",
+            ]
+        )
+    header = [
+        "implementation",
+        "events/s",
+        "MB/s" if kind == "decode" else "MB/s out",
+        "±",
+        f"paired vs {BASELINES[kind]} (rounds)",
+        "correct" if kind == "decode" else "round-trip",
+    ]
     return table(header, rows, "lrrrrc")
 
 
@@ -58,27 +67,40 @@ def chunking_table(results: dict[str, Any]) -> list[str]:
             cells.append(f"{change(r['median_ratio'])} ({span(r['ratios'], change)})" if r else "-")
         row = {"impl": impl, "label": label, "is_ssecodec": impl.startswith("ssecodec")}
         rows.append([_label(results, row), *cells])
-    header = ["implementation", *(f"`{e['corpus']}` vs `{e['base']}`: {size(e['chunk_size'])} vs "
-                                  f"{size(e['base_chunk_size'])}" for e in entries)]
+    header = [
+        "implementation",
+        *(
+            f"`{e['corpus']}` vs `{e['base']}`: {size(e['chunk_size'])} vs "
+            f"{size(e['base_chunk_size'])}"
+            for e in entries
+        ),
+    ]
     return table(header, rows, "l" + "r" * len(entries))
 
 
 def run_header(results: dict[str, Any]) -> str:
     meta = results["meta"]
     load = meta["loadavg_at_start"][0] if meta["loadavg_at_start"] else "?"
-    return (f"{'Quick' if meta['quick'] else 'Full'} run of {meta['date']}: {meta['python']}, "
-            f"{meta['cpu']}, {meta['cpus']} CPUs shared with other jobs (load average {load} at "
-            f"the start), {meta['rounds']} rounds, ssecodec at commit `{meta['commit']}`; "
-            f"{meta['duration_s']:.0f} s.")
+    return (
+        f"{'Quick' if meta['quick'] else 'Full'} run of {meta['date']}: {meta['python']}, "
+        f"{meta['cpu']}, {meta['cpus']} CPUs shared with other jobs (load average {load} at "
+        f"the start), {meta['rounds']} rounds, ssecodec at commit `{meta['commit']}`; "
+        f"{meta['duration_s']:.0f} s."
+    )
 
 
 def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> str:
     meta = results["meta"]
     lines = [
-        "# ssecodec benchmark report", "",
+        "# ssecodec benchmark report",
+        "",
         f"**Quick run** (`--quick`: event counts x{meta['scale']}): for checking the setup, not "
-        "for quoting." if meta["quick"] else "Full run (`make bench`).", "",
-        "## Setup", "",
+        "for quoting."
+        if meta["quick"]
+        else "Full run (`make bench`).",
+        "",
+        "## Setup",
+        "",
         f"- **Machine:** {meta['cpu']}, {meta['cpus']} CPUs; {meta['platform']}; load average "
         f"at start {meta['loadavg_at_start']}",
         f"- **Python:** {meta['python']} ({meta['python_build']}), GIL {meta['gil']}",
@@ -88,12 +110,18 @@ def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> s
         f"rounds after an untimed warm-up, samples of at least {meta['min_time_s']:g} s, GC off "
         f"while timing; corpora from a fixed seed, scale {meta['scale']}, "
         f"{meta['chunk_size']:,}-byte chunks unless the corpus says otherwise.",
-        f"- **Run time:** {meta['duration_s']:.0f} s, {meta['date']}.", "",
+        f"- **Run time:** {meta['duration_s']:.0f} s, {meta['date']}.",
+        "",
     ]
-    rows = [[d["label"], results["versions"].get(d["key"]) or "-", f"`{d['how']}`"]
-            for d in results["decoders"]]
-    rows += [[f"{e['label']} (encoder)", results["versions"].get(e["key"]) or "-", f"`{e['how']}`"]
-             for e in results["encoders"] if not e["key"].startswith("ssecodec")]
+    rows = [
+        [d["label"], results["versions"].get(d["key"]) or "-", f"`{d['how']}`"]
+        for d in results["decoders"]
+    ]
+    rows += [
+        [f"{e['label']} (encoder)", results["versions"].get(e["key"]) or "-", f"`{e['how']}`"]
+        for e in results["encoders"]
+        if not e["key"].startswith("ssecodec")
+    ]
     lines += table(["implementation", "version", "driven through"], rows, "lll")
     if results["missing"]:
         lines += ["", "Not measured (not importable here): " + ", ".join(results["missing"]) + "."]
@@ -107,13 +135,22 @@ def markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> s
         for entry in results[kind]:
             about = entry["description"]
             if kind == "decode":
-                about += (f": {entry['events']:,} events, {megabytes(entry['bytes'])}, "
-                          f"{entry['chunks']:,} chunks")
+                about += (
+                    f": {entry['events']:,} events, {megabytes(entry['bytes'])}, "
+                    f"{entry['chunks']:,} chunks"
+                )
             lines += ["", f"### {entry['title']} (`{entry['corpus']}`)", "", about + ".", ""]
             lines += corpus_table(results, kind, entry)
         if kind == "decode" and (chunks := chunking_table(results)):
-            lines += ["", "## Chunk size", "", "Events/s with the smaller chunks against the "
-                      "larger, the two called in turn in each round: median (rounds).", "", *chunks]
+            lines += [
+                "",
+                "## Chunk size",
+                "",
+                "Events/s with the smaller chunks against the "
+                "larger, the two called in turn in each round: median (rounds).",
+                "",
+                *chunks,
+            ]
     lines += ["", *correctness.markdown(results)]
     lines += ["## Caveats", "", "See [benchmarks/README.md](../README.md#caveats).", ""]
     return "\n".join(lines)
@@ -156,18 +193,35 @@ def _replace_block(path: Path, name: str, body: list[str]) -> None:
 def update_readme(results: dict[str, Any]) -> None:
     """The generated blocks: the results in benchmarks/README.md, the snippet in README.md."""
     chunks = chunk_lines(results)
-    _replace_block(HERE / "README.md", "RESULTS-TABLE", [
-        run_header(results), "", *summary_table(results, "#paired-ratios"), "", *chunks, "",
-        *targets_table(results),
-    ])
+    _replace_block(
+        HERE / "README.md",
+        "RESULTS-TABLE",
+        [
+            run_header(results),
+            "",
+            *summary_table(results, "#paired-ratios"),
+            "",
+            *chunks,
+            "",
+            *targets_table(results),
+        ],
+    )
     meta = results["meta"]
-    _replace_block(HERE.parent / "README.md", "README-SNIPPET", [
-        *summary_table(results, "benchmarks/README.md#paired-ratios"), "", *chunks, "",
-        f"{meta['python']} on {meta['cpus']} shared CPUs ({meta['cpu']}), median of "
-        f"{meta['rounds']} rounds. Method, every peer, correctness and caveats: "
-        "[benchmarks/README.md](benchmarks/README.md); reproduce with `make bench`.", "",
-        "![ssecodec vs peers, events per second, log scale](benchmarks/results/chart.png)",
-    ])
+    _replace_block(
+        HERE.parent / "README.md",
+        "README-SNIPPET",
+        [
+            *summary_table(results, "benchmarks/README.md#paired-ratios"),
+            "",
+            *chunks,
+            "",
+            f"{meta['python']} on {meta['cpus']} shared CPUs ({meta['cpu']}), median of "
+            f"{meta['rounds']} rounds. Method, every peer, correctness and caveats: "
+            "[benchmarks/README.md](benchmarks/README.md); reproduce with `make bench`.",
+            "",
+            "![ssecodec vs peers, events per second, log scale](benchmarks/results/chart.png)",
+        ],
+    )
 
 
 def main(argv: list[str]) -> int:

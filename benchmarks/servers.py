@@ -275,8 +275,14 @@ def serve(name: str) -> None:
         import uvicorn
 
         config = uvicorn.Config(
-            uvicorn_app(name), log_level="warning", access_log=False, loop="asyncio",
-            http="h11", lifespan="off", backlog=4096, timeout_graceful_shutdown=1,
+            uvicorn_app(name),
+            log_level="warning",
+            access_log=False,
+            loop="asyncio",
+            http="h11",
+            lifespan="off",
+            backlog=4096,
+            timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
         print(f"PORT {port}", flush=True)
@@ -464,11 +470,25 @@ class Server:
 
 def measure(server: Server, shape: str, args: argparse.Namespace) -> dict[str, Any]:
     command = [
-        sys.executable, __file__, "client", "--port", str(server.port),
-        "--pid", str(server.process.pid), "--shape", shape,
-        "--streams", str(args.streams), "--warmup", str(args.warmup),
-        "--window", str(args.window), "--one-events", str(args.one_events),
-        "--burst-events", str(args.burst_events),
+        sys.executable,
+        __file__,
+        "client",
+        "--port",
+        str(server.port),
+        "--pid",
+        str(server.process.pid),
+        "--shape",
+        shape,
+        "--streams",
+        str(args.streams),
+        "--warmup",
+        str(args.warmup),
+        "--window",
+        str(args.window),
+        "--one-events",
+        str(args.one_events),
+        "--burst-events",
+        str(args.burst_events),
     ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=300)
     if out.returncode:
@@ -482,8 +502,17 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version()}
-    for dist in ("ssecodec", "uvicorn", "h11", "starlette", "sse-starlette", "fastapi", "aiohttp",
-                 "aiohttp-sse", "anyio"):
+    for dist in (
+        "ssecodec",
+        "uvicorn",
+        "h11",
+        "starlette",
+        "sse-starlette",
+        "fastapi",
+        "aiohttp",
+        "aiohttp-sse",
+        "anyio",
+    ):
         try:
             found[dist] = version(dist)
         except PackageNotFoundError:
@@ -494,7 +523,9 @@ def versions() -> dict[str, str]:
     try:
         commit = subprocess.run(
             ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "-"

@@ -52,8 +52,11 @@ def summary_table(results: dict[str, Any], method: str, md: bool = True) -> list
     rows = []
     for kind in ("decode", "encode"):
         base = BASELINES[kind]
-        apis = [("", "")] if kind == "decode" else [(", `encode()`", "-encode"),
-                                                     (", `encode_many()`", "-encode-many")]
+        apis = (
+            [("", "")]
+            if kind == "decode"
+            else [(", `encode()`", "-encode"), (", `encode_many()`", "-encode-many")]
+        )
         for entry in results[kind]:
             by = {r["impl"]: r for r in entry["rows"]}
             others = [r for r in entry["rows"] if not r["is_ssecodec"] and r["impl"] != base]
@@ -66,9 +69,13 @@ def summary_table(results: dict[str, Any], method: str, md: bool = True) -> list
                 paired = main.get("vs_baseline_paired") if main else None
                 pure = by.get("ssecodec-py" + suffix)
                 pure_paired = pure.get("vs_baseline_paired") if pure else None
-                row = [f"{kind}: {entry['title']}{api}", *(twins if has_c(results) else
-                       twins[1:]), f"{_cell(by.get(base))} ({base})", _cell(fastest, True),
-                       f"**{ratio(paired)}**" if paired else "-"]
+                row = [
+                    f"{kind}: {entry['title']}{api}",
+                    *(twins if has_c(results) else twins[1:]),
+                    f"{_cell(by.get(base))} ({base})",
+                    _cell(fastest, True),
+                    f"**{ratio(paired)}**" if paired else "-",
+                ]
                 if has_c(results):
                     row.append(ratio(pure_paired) if pure_paired else "-")
                 rows.append(row)
@@ -113,8 +120,11 @@ def target_rows(results: dict[str, Any]) -> list[list[str]]:
     for what, section, corpus, key, least in TARGETS:
         entry = next((e for e in results.get(section, []) if e["corpus"] == corpus), None)
         row = next((r for r in entry["rows"] if r["impl"] == key), None) if entry else None
-        fields = ("median_ratio", "ratios") if section == "chunking" else (
-            "vs_baseline_paired", "paired_ratios")
+        fields = (
+            ("median_ratio", "ratios")
+            if section == "chunking"
+            else ("vs_baseline_paired", "paired_ratios")
+        )
         value, ratios = (row.get(f) for f in fields) if row else (None, None)
         show = change if section == "chunking" else ratio
         if value and ratios:

@@ -61,7 +61,9 @@ def test_state_is_readable_while_iterating(impl: ModuleType, collect: Any) -> No
     decoder = impl.Decoder()
     seen: list[tuple[str, int | None]] = []
     events = collect(
-        impl, CHUNKS, lambda e: seen.append((decoder.last_event_id, decoder.retry)),
+        impl,
+        CHUNKS,
+        lambda e: seen.append((decoder.last_event_id, decoder.retry)),
         decoder=decoder,
     )
     assert [e.data for e in events] == ["a", "b", "c"]

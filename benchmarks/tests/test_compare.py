@@ -24,14 +24,23 @@ def _corpus(name: str, data: bytes, chunk_size: int, mode: str = "consume") -> A
 
 
 def _row(impl: str, times: list[float], correct: bool = True) -> dict[str, Any]:
-    return {"impl": impl, "label": impl, "is_ssecodec": impl == "ssecodec-c", "correct": correct,
-            "times_s": times}
+    return {
+        "impl": impl,
+        "label": impl,
+        "is_ssecodec": impl == "ssecodec-c",
+        "correct": correct,
+        "times_s": times,
+    }
 
 
 def test_same_bytes_groups_rechunked_streams() -> None:
     stream = b"data: x\n\n" * 100
-    found = [_corpus("a", stream, 64), _corpus("b", b"data: y\n\n", 64),
-             _corpus("a-small", stream, 5), _corpus("a-tiny", stream, 1)]
+    found = [
+        _corpus("a", stream, 64),
+        _corpus("b", b"data: y\n\n", 64),
+        _corpus("a-small", stream, 5),
+        _corpus("a-tiny", stream, 1),
+    ]
     assert compare.same_bytes(found) == [[0, 2, 3], [1]]
     kept = _corpus("a-kept", stream, 64, mode="collect")
     assert compare.same_bytes([*found, kept]) == [[0, 2, 3], [1], [4]]
@@ -53,12 +62,18 @@ def test_chunking_pairs_the_rounds() -> None:
     found = [_corpus("a", stream, 64), _corpus("a-small", stream, 5)]
     decode = [
         {"corpus": "a", "rows": [_row("ssecodec-c", [1.0, 2.0, 1.0]), _row("peer", [1.0] * 3)]},
-        {"corpus": "a-small", "rows": [_row("ssecodec-c", [1.25, 2.0, 2.0]),
-                                       _row("peer", [2.0] * 3, correct=False)]},  # not compared
+        {
+            "corpus": "a-small",
+            "rows": [_row("ssecodec-c", [1.25, 2.0, 2.0]), _row("peer", [2.0] * 3, correct=False)],
+        },  # not compared
     ]
     (entry,) = compare.chunking(found, decode, compare.same_bytes(found))
     assert (entry["corpus"], entry["base"], entry["chunk_size"], entry["base_chunk_size"]) == (
-        "a-small", "a", 5, 64)
+        "a-small",
+        "a",
+        5,
+        64,
+    )
     (row,) = entry["rows"]
     assert (row["impl"], row["ratios"], row["median_ratio"]) == ("ssecodec-c", [0.8, 1.0, 0.5], 0.8)
 
@@ -165,16 +180,33 @@ def test_targets_are_judged_on_the_paired_ratios() -> None:
 
 
 def test_a_small_run_writes_the_report(tmp_path: Path) -> None:
-    args = ["--scale", "0.0005", "--rounds", "2", "--min-time", "0", "--no-chart", "--no-progress",
-            "--out", str(tmp_path)]
-    done = subprocess.run([sys.executable, str(BENCH / "compare.py"), *args], capture_output=True,
-                          text=True, timeout=300)
+    args = [
+        "--scale",
+        "0.0005",
+        "--rounds",
+        "2",
+        "--min-time",
+        "0",
+        "--no-chart",
+        "--no-progress",
+        "--out",
+        str(tmp_path),
+    ]
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "compare.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     lead = results["decode"][0]["rows"][0]
     assert lead["is_ssecodec"] and lead["correct"] and len(lead["times_s"]) == 2
-    assert {c["corpus"] for c in results["chunking"]} == {"openai-1500", "openai-cjk-1500",
-                                                          "openai-1500-kept"}
+    assert {c["corpus"] for c in results["chunking"]} == {
+        "openai-1500",
+        "openai-cjk-1500",
+        "openai-1500-kept",
+    }
     text = (tmp_path / "report.md").read_text()
     assert "## Summary" in text and "## Correctness" in text and "`bom` (R2)" in text
     assert "decode: OpenAI chunks" in done.stdout

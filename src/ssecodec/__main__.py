@@ -49,8 +49,9 @@ def _event_json(event: Event) -> bytes:
     ``retry`` is written by :func:`int_repr`, not ``json.dumps``, which refuses integers over
     ``sys.get_int_max_str_digits()`` (4,300) digits; a decoded ``retry`` may have 100,000.
     """
-    head = json.dumps({"event": event.event, "data": event.data, "id": event.id},
-                      ensure_ascii=False)
+    head = json.dumps(
+        {"event": event.event, "data": event.data, "id": event.id}, ensure_ascii=False
+    )
     retry = "null" if event.retry is None else int_repr(event.retry)
     return f'{head[:-1]}, "retry": {retry}}}\n'.encode()
 
@@ -218,56 +219,105 @@ def _parser() -> argparse.ArgumentParser:
 
     def limits(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
-            "--max-line-size", type=_limit, default=DEFAULT_MAX_LINE_SIZE, metavar="BYTES",
+            "--max-line-size",
+            type=_limit,
+            default=DEFAULT_MAX_LINE_SIZE,
+            metavar="BYTES",
             help="longest line accepted ('none' for no limit)",
         )
         sub.add_argument(
-            "--max-event-size", type=_limit, default=DEFAULT_MAX_EVENT_SIZE, metavar="BYTES",
+            "--max-event-size",
+            type=_limit,
+            default=DEFAULT_MAX_EVENT_SIZE,
+            metavar="BYTES",
             help="largest event data accepted ('none' for no limit)",
         )
 
     decode = commands.add_parser(
-        "decode", help="event stream -> JSON lines",
+        "decode",
+        help="event stream -> JSON lines",
         description="Decode an event stream into JSON lines {event, data, id, retry}.",
     )
     decode.add_argument("file", nargs="?", default="-", metavar="FILE|-")
     limits(decode)
 
     enc = commands.add_parser(
-        "encode", help="JSON lines -> event stream",
+        "encode",
+        help="JSON lines -> event stream",
         description="Encode JSON lines (objects with data/event/id/retry/comment, or strings) "
         "into an event stream.",
     )
     enc.add_argument("file", nargs="?", default="-", metavar="FILE|-")
 
     get = commands.add_parser(
-        "get", help="follow a live stream (reconnecting) and print JSON lines",
+        "get",
+        help="follow a live stream (reconnecting) and print JSON lines",
         description="Follow a live event stream with the reconnecting EventSource client "
         "and print its events as JSON lines. Needs httpx.",
     )
     get.add_argument("url")
     get.add_argument(
-        "-H", "--header", type=_header, action="append", default=[], metavar="'NAME: VALUE'",
+        "-H",
+        "--header",
+        type=_header,
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
         help="extra request header (repeatable)",
     )
-    get.add_argument("--last-event-id", default="", metavar="ID",
-                     help="resume after this id (sent as Last-Event-ID)")
-    get.add_argument("--max-events", type=_count, default=None, metavar="N",
-                     help="stop after N events")
-    get.add_argument("--reconnection-time", type=_seconds, default=1.0, metavar="SECONDS",
-                     help="wait before reconnecting until the server sends retry (default 1; "
-                     "no wait is longer than a day)")
-    get.add_argument("--min-backoff", type=_seconds, default=1.0, metavar="SECONDS",
-                     help="first delay after a failed attempt (default 1)")
-    get.add_argument("--max-backoff", type=_seconds, default=30.0, metavar="SECONDS",
-                     help="longest delay between failed attempts (default 30)")
-    get.add_argument("--max-failures", type=_count, default=None, metavar="N",
-                     help="give up after N failed attempts in a row (default: never)")
-    get.add_argument("--connect-timeout", type=_timeout, default=10.0, metavar="SECONDS",
-                     help="default 10; 'none' (or over a day) for no timeout")
-    get.add_argument("--read-timeout", type=_timeout, default=60.0, metavar="SECONDS",
-                     help="reconnect when nothing arrives for this long (default 60; 'none' "
-                     "or over a day for no timeout)")
+    get.add_argument(
+        "--last-event-id",
+        default="",
+        metavar="ID",
+        help="resume after this id (sent as Last-Event-ID)",
+    )
+    get.add_argument(
+        "--max-events", type=_count, default=None, metavar="N", help="stop after N events"
+    )
+    get.add_argument(
+        "--reconnection-time",
+        type=_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="wait before reconnecting until the server sends retry (default 1; "
+        "no wait is longer than a day)",
+    )
+    get.add_argument(
+        "--min-backoff",
+        type=_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="first delay after a failed attempt (default 1)",
+    )
+    get.add_argument(
+        "--max-backoff",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="longest delay between failed attempts (default 30)",
+    )
+    get.add_argument(
+        "--max-failures",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="give up after N failed attempts in a row (default: never)",
+    )
+    get.add_argument(
+        "--connect-timeout",
+        type=_timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help="default 10; 'none' (or over a day) for no timeout",
+    )
+    get.add_argument(
+        "--read-timeout",
+        type=_timeout,
+        default=60.0,
+        metavar="SECONDS",
+        help="reconnect when nothing arrives for this long (default 60; 'none' "
+        "or over a day for no timeout)",
+    )
     limits(get)
     return parser
 

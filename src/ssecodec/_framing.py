@@ -260,8 +260,19 @@ class Framer:
     """
 
     __slots__ = (
-        "_bom", "_cr", "_first", "_hold", "_keep_comments", "_lf", "_max_event_size", "_parts",
-        "_released", "_released_field", "_scan_start", "_size", "_split_size",
+        "_bom",
+        "_cr",
+        "_first",
+        "_hold",
+        "_keep_comments",
+        "_lf",
+        "_max_event_size",
+        "_parts",
+        "_released",
+        "_released_field",
+        "_scan_start",
+        "_size",
+        "_split_size",
     )
 
     def __init__(

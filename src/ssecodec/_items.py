@@ -27,8 +27,7 @@ def encode_fields(fields: Mapping[str, Any]) -> bytes:
     unknown = set(fields) - FIELDS
     if unknown:
         raise TypeError(
-            f"unknown SSE field(s) {sorted(map(str, unknown))}; "
-            f"expected some of {sorted(FIELDS)}"
+            f"unknown SSE field(s) {sorted(map(str, unknown))}; expected some of {sorted(FIELDS)}"
         )
     data = fields.get("data")
     if data is not None and not isinstance(data, (str, bytes, bytearray, memoryview)):
@@ -63,6 +62,4 @@ def to_bytes(item: object) -> bytes:
         return encode(item)
     if isinstance(item, Mapping):
         return encode_fields(item)
-    raise TypeError(
-        "an event stream yields Event, dict, str or bytes, not " + type(item).__name__
-    )
+    raise TypeError("an event stream yields Event, dict, str or bytes, not " + type(item).__name__)

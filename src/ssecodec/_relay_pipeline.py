@@ -142,7 +142,5 @@ def _end(framer: Framer, end_marked: bool) -> None:
         # Where only the connection's close ends the body, a close in the middle of an event
         # is the only sign that the upstream died (what chunked or Content-Length framing
         # would report as an incomplete body).
-        raise httpx.RemoteProtocolError(
-            "upstream closed the connection in the middle of an event"
-        )
+        raise httpx.RemoteProtocolError("upstream closed the connection in the middle of an event")
     framer.close()

@@ -37,8 +37,13 @@ class UpstreamError(ResponseError):
     status_code: int
 
     def __init__(
-        self, message: str, *, status_code: int, content_type: str | None,
-        headers: httpx.Headers, body: bytes,
+        self,
+        message: str,
+        *,
+        status_code: int,
+        content_type: str | None,
+        headers: httpx.Headers,
+        body: bytes,
     ) -> None:
         super().__init__(message, status_code=status_code, content_type=content_type, body=body)
         self.headers = headers
@@ -100,7 +105,11 @@ async def open_upstream(
                 else "The upstream failed"
             )
             raise UpstreamError.for_response(
-                response.status_code, response.reason_phrase, content_type, body, problem,
+                response.status_code,
+                response.reason_phrase,
+                content_type,
+                body,
+                problem,
                 headers=response.headers,
             )
     except BaseException:

@@ -207,8 +207,7 @@ class EventStream:
             content, (str, bytes, bytearray, memoryview, Mapping)
         ):
             raise TypeError(
-                "content must be a sync or async iterable of events, not "
-                + type(content).__name__
+                "content must be a sync or async iterable of events, not " + type(content).__name__
             )
         threaded = runs_in_thread(content)
         if push and threaded:

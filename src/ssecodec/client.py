@@ -177,9 +177,7 @@ class _Base(Generic[_ClientT]):
         self.url = url
         self.method = method
         self._headers = [
-            (name, value)
-            for name, value in httpx.Headers(headers).raw
-            if name.lower() not in _ASIS
+            (name, value) for name, value in httpx.Headers(headers).raw if name.lower() not in _ASIS
         ]
         if not isinstance(last_event_id, str):
             raise TypeError("last_event_id must be a str")

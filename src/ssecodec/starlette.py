@@ -195,4 +195,3 @@ def close_all_streams(final: Item | None = None) -> int:
 async def wait_streams_closed(timeout: float = 5.0) -> bool:
     """Wait until no :class:`EventSourceResponse` is live; False if ``timeout`` ran out."""
     return await _STREAMS.wait_closed(timeout)
-

@@ -33,6 +33,7 @@ def reader_state(stream: bytes) -> State:
     decoder.close()
     return [(e.event, e.data, e.id, e.retry) for e in events], decoder.last_event_id, decoder.retry
 
+
 HERE = Path(__file__).parent
 
 

@@ -138,9 +138,7 @@ async def failing(n: int) -> AsyncIterator[Event]:
 
 def error_event(exc: Exception) -> Event:
     """The structured ``event: error`` the ``on_error`` hook sends."""
-    return Event(
-        json.dumps({"error": type(exc).__name__, "message": str(exc)}), event="error"
-    )
+    return Event(json.dumps({"error": type(exc).__name__, "message": str(exc)}), event="error")
 
 
 class Cut(Exception):

@@ -34,9 +34,10 @@ def check_message(exc: BaseException, status: int, body_start: str) -> None:
     [("/wrong", 404, "<html><body>Not here"), ("/plain", 200, "just text")],
 )
 def test_httpx_wrong_content_type(server_url: str, path: str, status: int, body: str) -> None:
-    with httpx.Client(timeout=TIMEOUT) as client, ssecodec.httpx.connect_sse(
-        client, "GET", server_url + path
-    ) as source:
+    with (
+        httpx.Client(timeout=TIMEOUT) as client,
+        ssecodec.httpx.connect_sse(client, "GET", server_url + path) as source,
+    ):
         assert source.response.status_code == status  # inspectable before iterating
         with pytest.raises(ssecodec.httpx.SSEError) as info:
             next(source.iter_sse())
@@ -50,9 +51,10 @@ def test_httpx_wrong_content_type(server_url: str, path: str, status: int, body:
 
 def test_httpx_async_wrong_content_type(server_url: str) -> None:
     async def main() -> None:
-        async with httpx.AsyncClient(timeout=TIMEOUT) as client, ssecodec.httpx.aconnect_sse(
-            client, "GET", server_url + "/wrong"
-        ) as source:
+        async with (
+            httpx.AsyncClient(timeout=TIMEOUT) as client,
+            ssecodec.httpx.aconnect_sse(client, "GET", server_url + "/wrong") as source,
+        ):
             with pytest.raises(ssecodec.httpx.SSEError) as info:
                 await source.aiter_sse().__anext__()
         check_message(info.value, 404, "<html><body>Not here")
@@ -62,9 +64,10 @@ def test_httpx_async_wrong_content_type(server_url: str) -> None:
 
 def test_aiohttp_wrong_content_type(server_url: str) -> None:
     async def main() -> None:
-        async with aiohttp.ClientSession() as session, ssecodec.aiohttp.aconnect_sse(
-            session, "GET", server_url + "/wrong"
-        ) as source:
+        async with (
+            aiohttp.ClientSession() as session,
+            ssecodec.aiohttp.aconnect_sse(session, "GET", server_url + "/wrong") as source,
+        ):
             with pytest.raises(ssecodec.aiohttp.SSEError) as info:
                 async for _ in source.aiter_sse():
                     pass
@@ -76,9 +79,10 @@ def test_aiohttp_wrong_content_type(server_url: str) -> None:
 
 
 def test_requests_wrong_content_type(server_url: str) -> None:
-    with requests.get(server_url + "/wrong", stream=True, timeout=20) as response, pytest.raises(
-        ssecodec.requests.SSEError
-    ) as info:
+    with (
+        requests.get(server_url + "/wrong", stream=True, timeout=20) as response,
+        pytest.raises(ssecodec.requests.SSEError) as info,
+    ):
         list(ssecodec.requests.iter_events(response))
     check_message(info.value, 404, "<html><body>Not here")
     assert isinstance(info.value, requests.RequestException)
@@ -95,9 +99,10 @@ def request_headers_seen(events: list[ssecodec.Event]) -> dict[str, str]:
 
 def test_httpx_request_headers(server_url: str) -> None:
     mine = {"X-Mine": "1", "accept": "text/html"}
-    with httpx.Client(timeout=TIMEOUT) as client, ssecodec.httpx.connect_sse(
-        client, "GET", server_url + "/headers", headers=mine
-    ) as source:
+    with (
+        httpx.Client(timeout=TIMEOUT) as client,
+        ssecodec.httpx.connect_sse(client, "GET", server_url + "/headers", headers=mine) as source,
+    ):
         seen = request_headers_seen([sse.to_event() for sse in source.iter_sse()])
     assert seen["accept"] == "text/event-stream"
     assert seen["cache-control"] == "no-store"
@@ -107,9 +112,12 @@ def test_httpx_request_headers(server_url: str) -> None:
 
 def test_aiohttp_request_headers(server_url: str) -> None:
     async def main() -> dict[str, str]:
-        async with aiohttp.ClientSession() as session, ssecodec.aiohttp.aconnect_sse(
-            session, "GET", server_url + "/headers", headers={"accept": "x/y", "X-Mine": "2"}
-        ) as source:
+        async with (
+            aiohttp.ClientSession() as session,
+            ssecodec.aiohttp.aconnect_sse(
+                session, "GET", server_url + "/headers", headers={"accept": "x/y", "X-Mine": "2"}
+            ) as source,
+        ):
             events = [event async for event in source.aiter_sse()]
             assert source.last_event_id == ""
             return request_headers_seen(events)
@@ -122,18 +130,20 @@ def test_aiohttp_request_headers(server_url: str) -> None:
 
 def test_aiohttp_aiter_events(server_url: str) -> None:
     async def main() -> list[ssecodec.Event]:
-        async with aiohttp.ClientSession() as session, session.get(
-            server_url + "/numbers?n=5"
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(server_url + "/numbers?n=5") as response,
+        ):
             return [event async for event in ssecodec.aiohttp.aiter_events(response)]
 
     assert asyncio.run(main()) == sseapps.numbers(5)
 
 
 def test_event_source_state(server_url: str) -> None:
-    with httpx.Client(timeout=TIMEOUT) as client, ssecodec.httpx.connect_sse(
-        client, "GET", server_url + "/tricky"
-    ) as source:
+    with (
+        httpx.Client(timeout=TIMEOUT) as client,
+        ssecodec.httpx.connect_sse(client, "GET", server_url + "/tricky") as source,
+    ):
         assert source.last_event_id == "" and source.retry is None
         list(source.iter_sse())
         assert source.last_event_id == "end"
@@ -146,9 +156,10 @@ def test_decoder_limits_pass_through(starlette_server: object, client: str) -> N
     got: list[ssecodec.Event] = []
     with pytest.raises(ssecodec.LimitExceeded):
         if client == "httpx":
-            with httpx.Client(timeout=TIMEOUT) as c, ssecodec.httpx.connect_sse(
-                c, "GET", url
-            ) as source:
+            with (
+                httpx.Client(timeout=TIMEOUT) as c,
+                ssecodec.httpx.connect_sse(c, "GET", url) as source,
+            ):
                 got.extend(sse.to_event() for sse in source.iter_sse(max_line_size=40))
         elif client == "aiohttp":
 

@@ -91,17 +91,19 @@ def server() -> Iterator[str]:
 
 
 def read_httpx(url: str) -> list[str]:
-    with httpx.Client(timeout=20) as client, ssecodec.httpx.connect_sse(
-        client, "GET", url
-    ) as source:
+    with (
+        httpx.Client(timeout=20) as client,
+        ssecodec.httpx.connect_sse(client, "GET", url) as source,
+    ):
         return [sse.data for sse in source.iter_sse()]
 
 
 def read_httpx_async(url: str) -> list[str]:
     async def main() -> list[str]:
-        async with httpx.AsyncClient(timeout=20) as client, ssecodec.httpx.aconnect_sse(
-            client, "GET", url
-        ) as source:
+        async with (
+            httpx.AsyncClient(timeout=20) as client,
+            ssecodec.httpx.aconnect_sse(client, "GET", url) as source,
+        ):
             return [sse.data async for sse in source.aiter_sse()]
 
     return asyncio.run(main())
@@ -109,9 +111,10 @@ def read_httpx_async(url: str) -> list[str]:
 
 def read_aiohttp(url: str) -> list[str]:
     async def main() -> list[str]:
-        async with aiohttp.ClientSession() as session, ssecodec.aiohttp.aconnect_sse(
-            session, "GET", url
-        ) as source:
+        async with (
+            aiohttp.ClientSession() as session,
+            ssecodec.aiohttp.aconnect_sse(session, "GET", url) as source,
+        ):
             return [event.data async for event in source.aiter_sse()]
 
     return asyncio.run(main())
@@ -132,9 +135,7 @@ def read_client(url: str, backend: str = "httpx") -> list[str]:
 
 def read_async_client(url: str, backend: str = "httpx") -> list[str]:
     async def main() -> list[str]:
-        async with ssecodec.client.AsyncEventSource(
-            url, max_failures=1, backend=backend
-        ) as source:
+        async with ssecodec.client.AsyncEventSource(url, max_failures=1, backend=backend) as source:
             async for event in source:
                 return [event.data]
         return []  # pragma: no cover

@@ -119,7 +119,11 @@ def test_framing_limit_exceeded_pickles_with_what_it_completed() -> None:
         clone = pickle.loads(pickle.dumps(exc, protocol=protocol))
         assert type(clone) is ssecodec.relay.FramingLimitExceeded
         assert (str(clone), clone.limit_name, clone.limit, clone.size, clone.complete) == (
-            str(exc), "max_event_size", 10, exc.size, b"data: a\n\n"
+            str(exc),
+            "max_event_size",
+            10,
+            exc.size,
+            b"data: a\n\n",
         )
 
 
@@ -139,6 +143,9 @@ def test_upstream_error_is_a_response_error() -> None:
         clone = pickle.loads(pickle.dumps(exc, protocol=protocol))
         assert type(clone) is UpstreamError
         assert (str(clone), clone.status_code, clone.content_type, clone.body) == (
-            "slow down", 429, "text/plain", b"wait"
+            "slow down",
+            429,
+            "text/plain",
+            b"wait",
         )
         assert clone.headers == headers

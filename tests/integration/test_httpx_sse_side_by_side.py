@@ -130,9 +130,7 @@ def test_aconnect_sse(lib: ModuleType) -> None:
             response = await client.request("GET", "http://testserver")
             assert response.status_code == 200
             assert response.headers["content-type"] == "text/plain; charset=utf-8"
-            async with lib.aconnect_sse(
-                client, "GET", "http+sse://testserver/sse"
-            ) as event_source:
+            async with lib.aconnect_sse(client, "GET", "http+sse://testserver/sse") as event_source:
                 assert event_source.response.request.headers["cache-control"] == "no-store"
                 return [sse async for sse in event_source.aiter_sse()]
 
@@ -161,9 +159,10 @@ def test_asgi(lib: ModuleType) -> None:
 
     async def main() -> None:
         transport = httpx.ASGITransport(app)
-        async with httpx.AsyncClient(transport=transport) as client, lib.aconnect_sse(
-            client, "GET", "http://testserver/sse/auth/"
-        ) as event_source:
+        async with (
+            httpx.AsyncClient(transport=transport) as client,
+            lib.aconnect_sse(client, "GET", "http://testserver/sse/auth/") as event_source,
+        ):
             (sse,) = [sse async for sse in event_source.aiter_sse()]
             assert sse.event == "login"
             assert sse.json() == {"user_id": "4135"}
@@ -394,9 +393,10 @@ def test_error_body_readable_after_sse_error(lib: ModuleType, status: int) -> No
             status, headers={"content-type": "application/json"}, stream=body(*error_chunks())
         )
 
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client, lib.connect_sse(
-        client, "GET", "http://testserver/sse"
-    ) as event_source:
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        lib.connect_sse(client, "GET", "http://testserver/sse") as event_source,
+    ):
         with pytest.raises(lib.SSEError) as info:
             list(event_source.iter_sse())
         assert event_source.response.read() == ERROR_BODY
@@ -414,9 +414,10 @@ def test_error_body_readable_after_sse_error_async(lib: ModuleType) -> None:
         )
 
     async def main() -> None:
-        async with httpx.AsyncClient(
-            transport=httpx.MockTransport(handler)
-        ) as client, lib.aconnect_sse(client, "GET", "http://testserver/sse") as event_source:
+        async with (
+            httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client,
+            lib.aconnect_sse(client, "GET", "http://testserver/sse") as event_source,
+        ):
             with pytest.raises(lib.SSEError):
                 await event_source.aiter_sse().__anext__()
             assert await event_source.response.aread() == ERROR_BODY
@@ -526,7 +527,8 @@ def test_id_only_block(lib: ModuleType) -> None:
     """R18/R19: an id-only block sets the last event ID and dispatches nothing."""
     events = events_of(lib, b"id: 5\n\ndata: x\n\n")
     assert fields(events) == per_lib(
-        lib, httpx_sse=[("message", "", "5", None), ("message", "x", "5", None)],
+        lib,
+        httpx_sse=[("message", "", "5", None), ("message", "x", "5", None)],
         ssecodec=[("message", "x", "5", None)],
     )
 
@@ -535,7 +537,8 @@ def test_event_only_block(lib: ModuleType) -> None:
     """R19: an event type without data is forgotten at the blank line."""
     events = events_of(lib, b"event: ping\n\ndata: x\n\n")
     assert fields(events) == per_lib(
-        lib, httpx_sse=[("ping", "", "", None), ("message", "x", "", None)],
+        lib,
+        httpx_sse=[("ping", "", "", None), ("message", "x", "", None)],
         ssecodec=[("message", "x", "", None)],
     )
 

@@ -135,9 +135,10 @@ def browser() -> Iterator[Any]:
             from aiohttp import ClientSession
 
             async def call() -> Any:
-                async with ClientSession() as session, session.ws_connect(
-                    str(ws_url), max_msg_size=0
-                ) as ws:
+                async with (
+                    ClientSession() as session,
+                    session.ws_connect(str(ws_url), max_msg_size=0) as ws,
+                ):
                     params = {"expression": expression, "returnByValue": True}
                     await ws.send_json({"id": 1, "method": "Runtime.evaluate", "params": params})
                     while True:
@@ -186,6 +187,7 @@ def test_browser_reconnects_to_another_worker_and_misses_nothing(
 
     proxy.switch(b.port)  # cut: the browser reconnects, through the proxy, to worker B
     sent += [publish(c, channel, f"m{i}") for i in range(5)]  # published while it is away
+
     def streams() -> list[str]:
         heads = [r.decode("latin-1").lower() for r in list(proxy.requests)]
         return [h for h in heads if h.startswith(f"get /events/{channel}")]
@@ -196,9 +198,9 @@ def test_browser_reconnects_to_another_worker_and_misses_nothing(
     time.sleep(0.3)
     got = received()[warm:]
     assert [(e["type"], e["id"]) for e in got] == [("message", i) for i in sent]
-    assert [e["data"] for e in got] == [f"e{i}" for i in range(5)] + [
-        f"m{i}" for i in range(5)
-    ] + [f"l{i}" for i in range(3)]
+    assert [e["data"] for e in got] == [f"e{i}" for i in range(5)] + [f"m{i}" for i in range(5)] + [
+        f"l{i}" for i in range(3)
+    ]
     first, reconnect = streams()
     assert "last-event-id" not in first
     assert f"last-event-id: {sent[4]}\r\n" in reconnect  # the browser's own header

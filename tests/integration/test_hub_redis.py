@@ -69,8 +69,19 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--stream-node-max-entries", "8"],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--stream-node-max-entries",
+                "8",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -108,9 +119,23 @@ class Worker:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "hub_app:app", "--app-dir", str(EXAMPLES),
-             "--host", "127.0.0.1", "--port", str(self.port), "--http", "h11",
-             "--log-level", "warning", "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "hub_app:app",
+                "--app-dir",
+                str(EXAMPLES),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--http",
+                "h11",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env={**os.environ, "REDIS_URL": redis_url},
         )
 
@@ -347,9 +372,12 @@ def test_aiohttp_end_resumes_from_query_parameter() -> None:
         ids = [hub.publish("c", f"e{i}") for i in range(4)]
         decoder = Decoder()
         got: list[Event] = []
-        async with ClientSession() as session, session.get(
-            f"http://127.0.0.1:{port}/sse", params={"last_event_id": ids[1]}
-        ) as response:
+        async with (
+            ClientSession() as session,
+            session.get(
+                f"http://127.0.0.1:{port}/sse", params={"last_event_id": ids[1]}
+            ) as response,
+        ):
             assert response.headers["Content-Type"].startswith("text/event-stream")
             while len(got) < 2:
                 got += decoder.feed(await response.content.readany())

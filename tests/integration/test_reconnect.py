@@ -53,13 +53,12 @@ def async_backend(request: pytest.FixtureRequest) -> str:
     """Each backend of AsyncEventSource in turn."""
     return str(request.param)
 
+
 TOTAL, CUT_EVERY = 100, 5  # 20 connections cut mid-stream, then a clean end and a 204
 
 
 def expected_resume() -> list[tuple[str, str, str | None]]:
-    return [
-        ("resume", f"event {i} ✓ ünïcødé\nsecond line", str(i)) for i in range(1, TOTAL + 1)
-    ]
+    return [("resume", f"event {i} ✓ ünïcødé\nsecond line", str(i)) for i in range(1, TOTAL + 1)]
 
 
 def check_resume(events: list[Event], probe: sseapps.Probe) -> None:
@@ -111,9 +110,7 @@ def test_drop_and_resume_async(
     check_resume(asyncio.run(main()), probe)
 
 
-def test_honours_server_retry(
-    starlette_server: UvicornServer, token: str, backend: str
-) -> None:
+def test_honours_server_retry(starlette_server: UvicornServer, token: str, backend: str) -> None:
     url = f"{starlette_server.url}/retry?token={token}&ms=300&times=3"
     probe = sseapps.PROBES[token]
     # Without the server's retry it would wait 30 s; the test would time out.
@@ -170,9 +167,10 @@ def test_stops_on_204(server_url: str, backend: str) -> None:
 def test_fails_on_bad_response(
     server_url: str, path: str, status: int, body: str, backend: str
 ) -> None:
-    with EventSource(server_url + path, backend=backend, **FAST) as source, pytest.raises(
-        EventSourceError
-    ) as info:
+    with (
+        EventSource(server_url + path, backend=backend, **FAST) as source,
+        pytest.raises(EventSourceError) as info,
+    ):
         list(source)
     assert info.value.status_code == status
     assert body in str(info.value) and f"HTTP {status}" in str(info.value)
@@ -182,9 +180,7 @@ def test_fails_on_bad_response(
 
 def test_async_fails_on_bad_response(server_url: str, async_backend: str) -> None:
     async def main() -> None:
-        async with AsyncEventSource(
-            server_url + "/wrong", backend=async_backend, **FAST
-        ) as source:
+        async with AsyncEventSource(server_url + "/wrong", backend=async_backend, **FAST) as source:
             with pytest.raises(EventSourceError, match="Not here") as info:
                 async for _ in source:
                     pass
@@ -230,9 +226,7 @@ def test_async_backoff_gives_up(async_backend: str) -> None:
     url = f"http://127.0.0.1:{free_port()}/"
 
     async def main() -> None:
-        async with AsyncEventSource(
-            url, max_failures=3, backend=async_backend, **FAST
-        ) as source:
+        async with AsyncEventSource(url, max_failures=3, backend=async_backend, **FAST) as source:
             with pytest.raises(EventSourceError, match="3 failed attempts") as info:
                 async for _ in source:
                     pass
@@ -321,9 +315,7 @@ def test_huge_retry_waits_the_maximum(
     thread = threading.Thread(target=follow)
     thread.start()
     try:
-        wait_until(
-            lambda: source.last_delay is not None or not thread.is_alive(), 10, "the wait"
-        )
+        wait_until(lambda: source.last_delay is not None or not thread.is_alive(), 10, "the wait")
         time.sleep(0.3)  # inside threading.Event.wait(MAX_RETRY_DELAY) by now
         assert thread.is_alive(), errors
     finally:
@@ -419,9 +411,7 @@ def test_delay_arguments_checked(name: str, backend: str) -> None:
         make(-1.5)
 
 
-STREAM_HEAD = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
-)
+STREAM_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
 
 
 class RawServer:
@@ -670,9 +660,10 @@ def test_a_client_of_ones_own(starlette_server: UvicornServer, token: str, kind:
         return
 
     async def main() -> None:
-        async with httpx.AsyncClient() as client, AsyncEventSource(
-            url, client=client, **FAST
-        ) as source:
+        async with (
+            httpx.AsyncClient() as client,
+            AsyncEventSource(url, client=client, **FAST) as source,
+        ):
             assert source.backend == "httpx"
             assert len([e async for e in source]) == 6
         assert client.is_closed  # by its own async with

@@ -136,8 +136,13 @@ def upstream_app() -> Any:
             await send(start)
             await body(send, b": keepalive\n\ndata: a\n: inside\ndata: b\n\n", more=False)
         elif path == "/limited":
-            await send({**start, "status": 429, "headers": [
-                (b"content-type", b"application/json"), (b"retry-after", b"7")]})
+            await send(
+                {
+                    **start,
+                    "status": 429,
+                    "headers": [(b"content-type", b"application/json"), (b"retry-after", b"7")],
+                }
+            )
             await body(send, b'{"error": {"message": "slow down"}}', more=False)
         elif path == "/html":
             await send({**start, "headers": [(b"content-type", b"text/html")]})
@@ -287,7 +292,6 @@ def token(request: pytest.FixtureRequest) -> str:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
 
 
 def get(url: str, **params: str) -> httpx.Response:
@@ -479,7 +483,9 @@ def test_upstream_ends_cleanly(
     response = get(relay_url, up=up, mode=mode)
     assert response.status_code == 200
     assert decode(response.content) == (
-        [("message", "one", "1", None), ("message", "two", "1", None)], "1", None
+        [("message", "one", "1", None), ("message", "two", "1", None)],
+        "1",
+        None,
     )
     assert b"error" not in response.content
 
@@ -534,9 +540,12 @@ def test_unreachable_upstream(framework: str) -> None:
 @pytest.mark.parametrize("mode", ["pass", "transform"])
 def test_client_disconnect_closes_upstream(relay_url: str, token: str, mode: str) -> None:
     state = probe(token)
-    with httpx.Client(timeout=TIMEOUT) as client, client.stream(
-        "GET", relay_url, params={"up": f"/infinite?token={token}", "mode": mode}
-    ) as response:
+    with (
+        httpx.Client(timeout=TIMEOUT) as client,
+        client.stream(
+            "GET", relay_url, params={"up": f"/infinite?token={token}", "mode": mode}
+        ) as response,
+    ):
         decoder = Decoder()
         events: list[Event] = []
         for chunk in response.iter_raw():

@@ -43,9 +43,20 @@ def test_peak_rss_of_one_big_event(
     out = tmp_path / "rss.json"
     subprocess.run(
         [
-            sys.executable, str(SCRIPT), "--size", str(SIZE), "--line", str(line),
-            "--frameworks", framework, "--transports", transport, "--modes", mode,
-            "--json", str(out),
+            sys.executable,
+            str(SCRIPT),
+            "--size",
+            str(SIZE),
+            "--line",
+            str(line),
+            "--frameworks",
+            framework,
+            "--transports",
+            transport,
+            "--modes",
+            mode,
+            "--json",
+            str(out),
         ],
         check=True,
         timeout=50,

@@ -40,8 +40,6 @@ def relay(chunks: Sequence[bytes], **options: Any) -> list[bytes]:
     return asyncio.run(run())
 
 
-
-
 def terminated_lines(stream: bytes) -> list[bytes]:
     """The spec's lines up to the last blank line (the events a reader completes)."""
     if stream.startswith(BOM):
@@ -61,10 +59,34 @@ def split(stream: bytes, cuts: Sequence[int]) -> list[bytes]:
 
 
 PARTS = [
-    b"data: a", b"data", b"data:", b"data:  two spaces", b"\n", b"\r", b"\r\n", b": c",
-    b":", b": ping", b"id: 1", b"id: 2", b"id", b"id: \x00x", b"event: x", b"event",
-    b"retry: 5", b"retry: 70", b"retry: x", BOM, b"\xef", b"\xbb", b"\xc3\xa9", b"\xff",
-    b"d", b" ", b"\x00", b"data:\xe2\x82",
+    b"data: a",
+    b"data",
+    b"data:",
+    b"data:  two spaces",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b": c",
+    b":",
+    b": ping",
+    b"id: 1",
+    b"id: 2",
+    b"id",
+    b"id: \x00x",
+    b"event: x",
+    b"event",
+    b"retry: 5",
+    b"retry: 70",
+    b"retry: x",
+    BOM,
+    b"\xef",
+    b"\xbb",
+    b"\xc3\xa9",
+    b"\xff",
+    b"d",
+    b" ",
+    b"\x00",
+    b"data:\xe2\x82",
 ]
 streams = st.lists(st.sampled_from(PARTS), max_size=40).map(b"".join)
 
@@ -159,7 +181,7 @@ def test_retry_of_thousands_of_digits() -> None:
 
 
 def test_pass_through_forwards_lines_verbatim() -> None:
-    stream = b"id: 42\nevent: delta\nretry: 3000\ndata: {\"a\": 1}\ndata:x\n\n"
+    stream = b'id: 42\nevent: delta\nretry: 3000\ndata: {"a": 1}\ndata:x\n\n'
     assert relay([stream]) == [stream]
 
 
@@ -228,8 +250,11 @@ def test_body_ended_only_by_the_close(options: dict[str, Any]) -> None:
     async def run(chunks: list[bytes]) -> tuple[bytes, BaseException | None]:
         got: list[bytes] = []
         pipeline = ssecodec._relay_pipeline.relay_chunks(
-            _aiter(chunks), options.get("transform"), options.get("comments", False),
-            None, end_marked=False,
+            _aiter(chunks),
+            options.get("transform"),
+            options.get("comments", False),
+            None,
+            end_marked=False,
         )
         try:
             async for piece in pipeline:

@@ -155,9 +155,10 @@ def test_cancelled_response_runs_producer_cleanup(
     )
     token = uuid.uuid4().hex
     url = f"{server.url}/cancel?token={token}&pattern={pattern}&kind={kind}"
-    with httpx.Client(timeout=20) as client, ssecodec.httpx.connect_sse(
-        client, "GET", url
-    ) as source:
+    with (
+        httpx.Client(timeout=20) as client,
+        ssecodec.httpx.connect_sse(client, "GET", url) as source,
+    ):
         events = list(source.iter_sse())
     assert len(events) >= 3, "the stream did not run before the cancellation"
     assert finished(token).wait(3), "the producer's finally did not run"
@@ -166,4 +167,3 @@ def test_cancelled_response_runs_producer_cleanup(
     if kind == "async":
         # The response waits for an async producer's cleanup before it returns.
         assert outcome["finished_on_return"], outcome
-

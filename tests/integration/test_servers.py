@@ -29,24 +29,27 @@ TIMEOUT = httpx.Timeout(20.0)
 
 
 def read_httpx(url: str) -> list[Event]:
-    with httpx.Client(timeout=TIMEOUT) as client, ssecodec.httpx.connect_sse(
-        client, "GET", url
-    ) as source:
+    with (
+        httpx.Client(timeout=TIMEOUT) as client,
+        ssecodec.httpx.connect_sse(client, "GET", url) as source,
+    ):
         return [sse.to_event() for sse in source.iter_sse()]
 
 
 async def read_httpx_async(url: str) -> list[Event]:
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client, ssecodec.httpx.aconnect_sse(
-        client, "GET", url
-    ) as source:
+    async with (
+        httpx.AsyncClient(timeout=TIMEOUT) as client,
+        ssecodec.httpx.aconnect_sse(client, "GET", url) as source,
+    ):
         return [sse.to_event() async for sse in source.aiter_sse()]
 
 
 async def read_aiohttp(url: str) -> list[Event]:
     timeout = aiohttp.ClientTimeout(total=20)
-    async with aiohttp.ClientSession(timeout=timeout) as session, ssecodec.aiohttp.aconnect_sse(
-        session, "GET", url
-    ) as source:
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        ssecodec.aiohttp.aconnect_sse(session, "GET", url) as source,
+    ):
         return [event async for event in source.aiter_sse()]
 
 
@@ -103,9 +106,10 @@ def test_tricky_stream(server_url: str, client: str) -> None:
 
 
 def test_headers(server_url: str) -> None:
-    with httpx.Client(timeout=TIMEOUT) as client, client.stream(
-        "GET", f"{server_url}/numbers?n=1"
-    ) as response:
+    with (
+        httpx.Client(timeout=TIMEOUT) as client,
+        client.stream("GET", f"{server_url}/numbers?n=1") as response,
+    ):
         response.read()
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -170,9 +174,12 @@ def test_write_coalescing(request: pytest.FixtureRequest, server: str, mode: str
 @pytest.mark.parametrize("mode", ["async", "sync"])
 def test_disconnect_stops_producer(server_url: str, token: str, mode: str) -> None:
     probe = sseapps.PROBES[token]
-    with httpx.Client(timeout=TIMEOUT) as client, ssecodec.httpx.connect_sse(
-        client, "GET", f"{server_url}/infinite?token={token}&mode={mode}"
-    ) as source:
+    with (
+        httpx.Client(timeout=TIMEOUT) as client,
+        ssecodec.httpx.connect_sse(
+            client, "GET", f"{server_url}/infinite?token={token}&mode={mode}"
+        ) as source,
+    ):
         for count, _ in enumerate(source.iter_sse(), 1):
             if count == 3:
                 break
@@ -232,9 +239,11 @@ def test_producer_error_drops_connection(request: pytest.FixtureRequest, server_
         # of stream, not a broken one (documented; on_error is the portable way).
         got.extend(read_httpx(url))
     else:
-        with pytest.raises(httpx.RemoteProtocolError), httpx.Client(
-            timeout=TIMEOUT
-        ) as client, ssecodec.httpx.connect_sse(client, "GET", url) as source:
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            httpx.Client(timeout=TIMEOUT) as client,
+            ssecodec.httpx.connect_sse(client, "GET", url) as source,
+        ):
             got.extend(e.to_event() for e in source.iter_sse())
     assert [e.data for e in got] == ["ok 0", "ok 1"]
 
@@ -264,9 +273,12 @@ def test_uvicorn_shutdown_ends_streams(token: str) -> None:
     ).start()
     try:
         got = []
-        with httpx.Client(timeout=TIMEOUT) as client, ssecodec.httpx.connect_sse(
-            client, "GET", f"{server.url}/infinite?token={token}&interval=0.05"
-        ) as source:
+        with (
+            httpx.Client(timeout=TIMEOUT) as client,
+            ssecodec.httpx.connect_sse(
+                client, "GET", f"{server.url}/infinite?token={token}&interval=0.05"
+            ) as source,
+        ):
             for event in source.iter_sse():
                 got.append(event)
                 if len(got) == 2:
@@ -294,9 +306,12 @@ def test_uvicorn_graceful_timeout_cancels_streams(token: str) -> None:
 
     def client() -> None:
         try:
-            with httpx.Client(timeout=TIMEOUT) as c, ssecodec.httpx.connect_sse(
-                c, "GET", f"{server.url}/infinite?token={token}&interval=0.05"
-            ) as source:
+            with (
+                httpx.Client(timeout=TIMEOUT) as c,
+                ssecodec.httpx.connect_sse(
+                    c, "GET", f"{server.url}/infinite?token={token}&interval=0.05"
+                ) as source,
+            ):
                 for _ in source.iter_sse():
                     pass
         except httpx.HTTPError as exc:
@@ -327,9 +342,12 @@ def test_aiohttp_shutdown_ends_streams(token: str) -> None:
 
     def client() -> None:
         try:
-            with httpx.Client(timeout=TIMEOUT) as c, ssecodec.httpx.connect_sse(
-                c, "GET", f"{server.url}/infinite?token={token}&interval=0.05"
-            ) as source:
+            with (
+                httpx.Client(timeout=TIMEOUT) as c,
+                ssecodec.httpx.connect_sse(
+                    c, "GET", f"{server.url}/infinite?token={token}&interval=0.05"
+                ) as source,
+            ):
                 got.extend(e.to_event() for e in source.iter_sse())
         finally:
             done.set()

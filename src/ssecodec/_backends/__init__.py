@@ -63,9 +63,7 @@ class _Backend(Protocol):
 
 
 class SyncBackend(_Backend, Protocol):
-    def open(
-        self, method: str, url: str, headers: Headers
-    ) -> AbstractContextManager[SyncResponse]:
+    def open(self, method: str, url: str, headers: Headers) -> AbstractContextManager[SyncResponse]:
         """Send a request; the response is closed at the end of the ``with`` block."""
 
     def close(self) -> None:

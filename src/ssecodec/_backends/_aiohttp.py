@@ -66,9 +66,7 @@ class AsyncBackend:
         self.fallback: Any = None  # the httpx backend, for headers aiohttp will not send
 
     @contextlib.asynccontextmanager
-    async def open(
-        self, method: str, url: str, headers: Headers
-    ) -> AsyncIterator[_AsyncResponse]:
+    async def open(self, method: str, url: str, headers: Headers) -> AsyncIterator[_AsyncResponse]:
         fields = _fields(headers)
         if fields is None:
             if self.fallback is None:

@@ -21,9 +21,7 @@ from . import Headers
 
 
 def _failure(exc: Exception) -> tuple[bool, BaseException | str]:
-    retry = isinstance(exc, httpx.TransportError) and not isinstance(
-        exc, httpx.UnsupportedProtocol
-    )
+    retry = isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.UnsupportedProtocol)
     return retry, exc
 
 
@@ -92,9 +90,7 @@ class AsyncBackend:
 
     name = "httpx"
 
-    def __init__(
-        self, client: httpx.AsyncClient | None, timeout: object, options: dict[str, Any]
-    ):
+    def __init__(self, client: httpx.AsyncClient | None, timeout: object, options: dict[str, Any]):
         self.own = client is None
         self.client = httpx.AsyncClient(timeout=timeout) if client is None else client  # type: ignore[arg-type]
         self.options = options

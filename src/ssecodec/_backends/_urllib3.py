@@ -104,4 +104,3 @@ class SyncBackend:
     def close(self) -> None:
         if self.own:
             self.pool.clear()
-

@@ -395,4 +395,3 @@ class Subscription:
         aclose: Callable[[], Awaitable[object]] | None = getattr(replay, "aclose", None)
         if aclose is not None:
             await aclose()
-
