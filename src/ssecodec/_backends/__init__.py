@@ -1,9 +1,9 @@
 """The HTTP libraries under :mod:`ssecodec.client`, one module each: httpx, urllib3, aiohttp.
 
-The reconnection logic lives in :mod:`ssecodec.client` alone; a backend only sends a request,
-tells the response's status and ``Content-Type``, hands over the body as it arrives, and says
-which of its library's errors are worth another attempt. Each module imports its library when
-it is imported, and is imported only when its backend is chosen.
+The reconnection logic lives in :mod:`ssecodec.client` and ``ssecodec._reconnect`` alone;
+a backend only sends a request, tells the response's status and ``Content-Type``, hands over
+the body as it arrives, and says which of its library's errors are worth another attempt. Each
+module imports its library when it is imported, and is imported only when its backend is chosen.
 """
 
 from __future__ import annotations
