@@ -274,3 +274,12 @@ class ResponseError(SSEError):
             body=body,
             **kwargs,
         )
+
+
+class NotEventStreamError(ResponseError):
+    """Base of the ``SSEError`` of the httpx, requests and aiohttp integrations: a response
+    came (its status is known) and is not an event stream."""
+
+    status_code: int
+    content_type: str | None
+    body: bytes

@@ -35,7 +35,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from ._deps import require
-from ._http import BODY_PREVIEW, DecoderState, ResponseError, is_event_stream
+from ._http import BODY_PREVIEW, DecoderState, NotEventStreamError, is_event_stream
 from ._server import (
     DEFAULT_BUFFER_SIZE,
     DEFAULT_PING,
@@ -228,7 +228,7 @@ async def on_shutdown(app: web.Application) -> None:
 # -- client ------------------------------------------------------------------------------------
 
 
-class SSEError(ResponseError, aiohttp.ClientError):
+class SSEError(NotEventStreamError, aiohttp.ClientError):
     """The response is not an event stream (wrong ``Content-Type``).
 
     Attributes:
@@ -236,10 +236,6 @@ class SSEError(ResponseError, aiohttp.ClientError):
         content_type: the response's ``Content-Type`` header, or ``None``.
         body: the first bytes of the response body (up to 512).
     """
-
-    status_code: int
-    content_type: str | None
-    body: bytes
 
     @property
     def status(self) -> int:

@@ -32,7 +32,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ._deps import require
-from ._http import BODY_PREVIEW, DecoderState, ResponseError, is_event_stream
+from ._http import BODY_PREVIEW, DecoderState, NotEventStreamError, is_event_stream
 
 require("httpx", "httpx")
 
@@ -173,7 +173,7 @@ def _converted(events: list[Event]) -> Iterator[ServerSentEvent]:
         yield sse
 
 
-class SSEError(ResponseError, httpx.TransportError):
+class SSEError(NotEventStreamError, httpx.TransportError):
     """The response is not an event stream (its ``Content-Type`` is not ``text/event-stream``).
 
     Like httpx-sse's ``SSEError`` it is an ``httpx.TransportError``; it is also an
@@ -185,10 +185,6 @@ class SSEError(ResponseError, httpx.TransportError):
         content_type: the ``Content-Type`` header, or ``None``.
         body: the first bytes of the body (up to 512).
     """
-
-    status_code: int
-    content_type: str | None
-    body: bytes
 
 
 def _error(response: httpx.Response, body: bytes) -> SSEError:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._deps import require
-from ._http import BODY_PREVIEW, ResponseError, is_event_stream
+from ._http import BODY_PREVIEW, NotEventStreamError, is_event_stream
 
 require("requests", "requests")
 
@@ -32,7 +32,7 @@ __all__ = ["SSEError", "iter_events"]
 _READ_SIZE = 64 * 1024
 
 
-class SSEError(ResponseError, requests.RequestException):
+class SSEError(NotEventStreamError, requests.RequestException):
     """The response is not an event stream (wrong ``Content-Type``).
 
     Both an :class:`ssecodec.SSEError` and a ``requests.RequestException`` (``.response`` is
@@ -43,10 +43,6 @@ class SSEError(ResponseError, requests.RequestException):
         content_type: the ``Content-Type`` header, or ``None``.
         body: the first bytes of the body (up to 512).
     """
-
-    status_code: int
-    content_type: str | None
-    body: bytes
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:
