@@ -1,12 +1,15 @@
-"""ssecodec.hub responses fed by push: once a hub response's subscription has sent its history
-and caught up, each delivery writes the new events through the response's stream directly (no
-task per subscriber). Driven as raw ASGI, without sockets."""
+"""ssecodec.hub's Starlette responses, driven as raw ASGI without sockets: resuming from the
+Last-Event-ID header or query parameter, and push: once a response's subscription has sent its
+history and caught up, each delivery writes the new events through the response's stream
+directly (no task per subscriber). Here, not in tests/, because they need Starlette."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+
+import pytest
 
 from ssecodec import Decoder, Event
 from ssecodec.hub import Hub
@@ -165,6 +168,70 @@ def test_slow_push_subscriber_is_closed_then_resumes_without_gap() -> None:
         for client, task in ((fast, fast_task), (again, again_task)):
             client.gone.set()
             await task
+        await hub.aclose()
+
+    run(main)
+
+
+# -- the Starlette end, as raw ASGI ------------------------------------------------------------
+
+
+def asgi_scope(path: str = "/sse", query: bytes = b"", headers: list[Any] | None = None) -> Any:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers or [],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+
+
+@pytest.mark.parametrize("how", ["header", "query", "none"])
+def test_starlette_response_resumes_from_header_or_query(how: str) -> None:
+    from starlette.requests import Request
+
+    from ssecodec.hub.starlette import HubResponse
+
+    async def main() -> None:
+        hub = Hub()
+        ids = [hub.publish("c", f"e{i}") for i in range(4)]
+        headers = [(b"last-event-id", ids[1].encode())] if how == "header" else []
+        query = f"last_event_id={ids[1]}".encode() if how == "query" else b""
+        scope = asgi_scope(query=query, headers=headers)
+        response = hub.response(Request(scope), "c", ping=0)
+        assert isinstance(response, HubResponse)
+        body = bytearray()
+        got = asyncio.Event()
+        gone = asyncio.Event()
+
+        async def send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                assert dict(message["headers"])[b"content-type"].startswith(b"text/event-stream")
+            body.extend(message.get("body", b""))
+            if b"live" in body:
+                got.set()
+
+        async def receive() -> Any:
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        task = asyncio.ensure_future(response(scope, receive, send))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        hub.publish("c", "live")
+        await got.wait()
+        gone.set()
+        await task
+        want = ["e2", "e3", "live"] if how != "none" else ["live"]
+        assert [e.data for e in Decoder().feed(bytes(body))] == want
+        assert not hub._channels  # the subscription left with its client
         await hub.aclose()
 
     run(main)
