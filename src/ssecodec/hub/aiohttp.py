@@ -10,15 +10,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..aiohttp import EventSourceResponse
+from ._response import HubResponseMixin
 
 if TYPE_CHECKING:
     from aiohttp import web
-
-    from ._hub import Hub
 
 __all__ = ["HubResponse", "last_event_id"]
 
@@ -29,7 +27,7 @@ def last_event_id(request: web.BaseRequest) -> str | None:
     return request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
 
 
-class HubResponse(EventSourceResponse):
+class HubResponse(HubResponseMixin["web.BaseRequest"], EventSourceResponse):
     """An ``aiohttp.web`` event-stream response that subscribes the client to one channel.
 
     What :class:`ssecodec.aiohttp.EventSourceResponse` does (keep-alive pings, disconnect
@@ -39,23 +37,4 @@ class HubResponse(EventSourceResponse):
     ``EventSourceResponse``.
     """
 
-    _push = True  # caught up, the subscription's live events are offered to the stream
-
-    def __init__(
-        self,
-        hub: Hub,
-        request: web.BaseRequest,
-        channel: str,
-        *,
-        last_event_id: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        **options: Any,
-    ) -> None:
-        position = last_event_id if last_event_id is not None else _position(request)
-        self.subscription = hub.subscribe(channel, position)
-        """The :class:`~ssecodec.hub.Subscription` the response streams."""
-        super().__init__(self.subscription, headers=headers, **options)
-        self.subscription._push_to(self._stream)
-
-
-_position = last_event_id
+    _position = staticmethod(last_event_id)

@@ -9,15 +9,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..starlette import EventSourceResponse
+from ._response import HubResponseMixin
 
 if TYPE_CHECKING:
     from starlette.requests import Request
-
-    from ._hub import Hub
 
 __all__ = ["HubResponse", "last_event_id"]
 
@@ -28,7 +26,7 @@ def last_event_id(request: Request) -> str | None:
     return request.headers.get("last-event-id") or request.query_params.get("last_event_id")
 
 
-class HubResponse(EventSourceResponse):
+class HubResponse(HubResponseMixin["Request"], EventSourceResponse):
     """A ``text/event-stream`` response that subscribes the client to one channel of ``hub``.
 
     Everything :class:`ssecodec.starlette.EventSourceResponse` does (keep-alive pings,
@@ -38,23 +36,4 @@ class HubResponse(EventSourceResponse):
     arguments (``ping``, ``send_timeout``, ``status_code``, ...) go to ``EventSourceResponse``.
     """
 
-    _push = True  # caught up, the subscription's live events are offered to the stream
-
-    def __init__(
-        self,
-        hub: Hub,
-        request: Request,
-        channel: str,
-        *,
-        last_event_id: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        **options: Any,
-    ) -> None:
-        position = last_event_id if last_event_id is not None else _position(request)
-        self.subscription = hub.subscribe(channel, position)
-        """The :class:`~ssecodec.hub.Subscription` the response streams."""
-        super().__init__(self.subscription, headers=headers, **options)
-        self.subscription._push_to(self._stream)
-
-
-_position = last_event_id
+    _position = staticmethod(last_event_id)
