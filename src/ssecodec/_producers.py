@@ -27,6 +27,9 @@ __all__ = ["Cleanup", "produce_async", "produce_sync", "runs_in_thread", "start_
 Cleanup = Callable[[], Awaitable[object]]
 """An async iterator's ``aclose``, kept for the end of a push stream."""
 
+Encode = Callable[[Any], bytes]
+"""Turns one item of the content into the bytes to send (``EventStream(encode=...)``)."""
+
 
 def runs_in_thread(content: object) -> bool:
     """Whether ``content`` (a :data:`~ssecodec._server.Content`) needs a producer thread."""
@@ -34,25 +37,41 @@ def runs_in_thread(content: object) -> bool:
 
 
 def start_producer(
-    content: AsyncIterable[Any] | Iterable[Any], writer: Writer, *, push: bool = False
+    content: AsyncIterable[Any] | Iterable[Any],
+    writer: Writer,
+    *,
+    push: bool = False,
+    encode: Encode | None = None,
+    pace: bool = False,
 ) -> asyncio.Task[Cleanup | None] | None:
     """Start producing ``content`` into ``writer.buffer``: the task of an async producer, or
-    ``None`` for a producer thread (its buffer is then a ``SharedChunkBuffer``)."""
+    ``None`` for a producer thread (its buffer is then a ``SharedChunkBuffer``). ``encode``
+    and ``pace``: see :func:`produce_async` (a thread producer uses ``encode`` only)."""
     loop = asyncio.get_running_loop()
     if isinstance(content, AsyncIterable):
-        return loop.create_task(produce_async(content, writer, push=push))
+        return loop.create_task(produce_async(content, writer, push=push, encode=encode, pace=pace))
     if isinstance(content, (list, tuple)):
-        return loop.create_task(produce_async(_aiter_sequence(content), writer, push=push))
+        return loop.create_task(
+            produce_async(_aiter_sequence(content), writer, push=push, encode=encode, pace=pace)
+        )
     buffer = writer.buffer
     assert isinstance(buffer, SharedChunkBuffer)
     threading.Thread(
-        target=produce_sync, args=(iter(content), buffer), name="ssecodec-producer", daemon=True
+        target=produce_sync,
+        args=(iter(content), buffer, encode or to_bytes),
+        name="ssecodec-producer",
+        daemon=True,
     ).start()
     return None
 
 
 async def produce_async(
-    source: AsyncIterable[Any], writer: Writer, *, push: bool = False
+    source: AsyncIterable[Any],
+    writer: Writer,
+    *,
+    push: bool = False,
+    encode: Encode | None = None,
+    pace: bool = False,
 ) -> Cleanup | None:
     """Run an async producer in this task, which also writes when that is cheapest.
 
@@ -67,6 +86,11 @@ async def produce_async(
     At the end the buffer is ended (with the producer's error, if any) and the iterator
     closed; with ``push``, content that ran out leaves the stream open (for pushed chunks)
     and its ``aclose`` is returned, for the end of the stream.
+
+    ``encode`` turns each item into its bytes instead of :func:`~ssecodec._items.to_bytes`.
+    With ``pace``, the next item is not asked for while a write is under way, nor, once an
+    item gave bytes, before a write has ended; a write that failed lets it go on no more
+    (the producer is parked until the stream's end cancels it).
     """
     task = asyncio.current_task()
     buffer, send = writer.buffer, writer.send
@@ -74,15 +98,22 @@ async def produce_async(
     chunks = buffer.chunks
     iterator = source.__aiter__()
     anext = iterator.__anext__
+    to_data = to_bytes if encode is None else encode
+    event_type = Event if encode is None else None  # a custom encode takes Events too
+    data = b""
     error: BaseException | None = None
     ran_out = False
     try:
         while not buffer.stopped:
+            if pace and (writer.sending or (data and not writer.sends)):
+                if chunks:
+                    writer.wake()
+                await _wait_paced(writer, bool(data))
             step = anext().__await__()
             try:
                 suspended = step.send(None)
             except StopIteration as ready:  # the next item, at once
-                data = to_bytes(ready.value)
+                data = to_data(ready.value)
                 if data:
                     chunks.append(data)
                     buffer.size += len(data)
@@ -99,7 +130,7 @@ async def produce_async(
             except StopAsyncIteration:
                 ran_out = True
                 break
-            data = item.encode() if type(item) is Event else to_bytes(item)
+            data = item.encode() if type(item) is event_type else to_data(item)
             if not data:
                 continue
             if chunks or writer.sending or writer.close_requested:
@@ -147,6 +178,22 @@ def _producer_error(
     raise exc
 
 
+async def _wait_paced(writer: Writer, after_data: bool) -> None:
+    """Until no write is under way and, when ``after_data``, one has ended; never after a
+    failed write (the stream is ending: the producer waits to be cancelled)."""
+    loop = asyncio.get_running_loop()
+    while (
+        writer.sending
+        or (after_data and not writer.sends)
+        or writer.send_error is not None
+        or writer.client_gone
+    ):
+        waiter = writer.paced
+        if waiter is None:
+            waiter = writer.paced = loop.create_future()
+        await waiter
+
+
 async def _write_full(writer: Writer, task: asyncio.Task[Any] | None) -> None:
     """The buffer is full: write it from the producer task (parked at a ``yield``), or
     wait until the task writing has made room."""
@@ -162,12 +209,15 @@ async def _write_full(writer: Writer, task: asyncio.Task[Any] | None) -> None:
     await asyncio.sleep(0)  # a producer that never waits must still let the loop run
 
 
-def produce_sync(iterator: Iterator[Any], buffer: SharedChunkBuffer) -> None:
-    """Run a sync producer (in its own thread) until it ends or the buffer is stopped."""
+def produce_sync(
+    iterator: Iterator[Any], buffer: SharedChunkBuffer, encode: Encode = to_bytes
+) -> None:
+    """Run a sync producer (in its own thread) until it ends or the buffer is stopped;
+    ``encode`` turns each item into its bytes."""
     error: BaseException | None = None
     try:
         for item in iterator:
-            if not buffer.put_from_thread(to_bytes(item)):
+            if not buffer.put_from_thread(encode(item)):
                 break
     except BaseException as exc:
         error = exc

@@ -175,14 +175,23 @@ class EventStream:
             may be empty).
         group: the :class:`StreamGroup` this stream registers with while it runs.
         tag: any object; :meth:`StreamGroup.close_all` can select streams by it.
+        encode: a function turning one item of ``content`` into the bytes to send, used
+            instead of the default encoding (:data:`Item`), for every item, events included;
+            what it raises is the producer's error.
+        pace: ask an async ``content`` for its next item only when no write is under way
+            and, once an item gave bytes, a write has ended (its generator then waits at the
+            ``yield`` of what is being sent, and stays there when that write fails); items
+            ready at once are still sent together. A sync ``content`` is not paced.
     """
 
     __slots__ = (
         "__weakref__",
         "_content",
+        "_encode",
         "_group",
         "_home",
         "_on_error",
+        "_pace",
         "_push",
         "_used",
         "_writer",
@@ -202,6 +211,8 @@ class EventStream:
         push: bool = False,
         group: StreamGroup | None = None,
         tag: object = None,
+        encode: Callable[[Any], bytes] | None = None,
+        pace: bool = False,
     ) -> None:
         if not isinstance(content, (AsyncIterable, Iterable)) or isinstance(
             content, (str, bytes, bytearray, memoryview, Mapping)
@@ -232,6 +243,10 @@ class EventStream:
         self._push = bool(push)
         self._group = group
         self.tag = tag
+        if encode is not None and not callable(encode):
+            raise TypeError(f"encode must be callable, not {type(encode).__name__}")
+        self._encode = encode
+        self._pace = bool(pace)
         self._used = False
         self._home: LoopThread | None = None  # the loop running the stream, and its thread
 
@@ -300,7 +315,9 @@ class EventStream:
         writer.start(send)
         if self._group is not None:
             self._group.add(self)
-        producer = start_producer(self._content, writer, push=self._push)
+        producer = start_producer(
+            self._content, writer, push=self._push, encode=self._encode, pace=self._pace
+        )
         watcher = None
         if wait_disconnect is not None:
             watcher = loop.create_task(self._watch(wait_disconnect))

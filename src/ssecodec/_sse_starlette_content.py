@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 from starlette.types import Send
 
-__all__ = ["Writes", "aiter_sequence", "encode_async", "encode_sync"]
+__all__ = ["ClosedWithin", "Writes", "aiter_sequence", "encode_sync"]
 
 logger = logging.getLogger("ssecodec.sse_starlette")
 
@@ -51,72 +51,46 @@ async def _close(content: object, timeout: float | None) -> None:
 
 
 class Writes:
-    """What the response knows of its writes: whether one is under way, whether one has
-    ended, and a waiter for the end of the next one (see :func:`encode_async`)."""
+    """What the response knows of its writes: how the last one failed, when the transport
+    went away."""
 
-    __slots__ = ("ended", "error", "sending", "waiter")
+    __slots__ = ("error",)
 
     def __init__(self) -> None:
-        self.sending = False
-        self.ended = False
-        self.waiter: asyncio.Future[None] | None = None
-        self.error: OSError | None = None  # how a write failed, when the transport went away
+        self.error: OSError | None = None
 
     def sender(self, send: Send) -> Callable[[bytes], Awaitable[None]]:
-        """The engine's ``send``: one body chunk, noted here."""
+        """The engine's ``send``: one body chunk, its ``OSError`` noted here."""
 
         async def send_body(data: bytes) -> None:
-            self.sending = True
             try:
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             except OSError as exc:  # sse-starlette lets it through; the engine ends quietly
                 self.error = exc
                 raise
-            # Only a write that succeeded lets the generator go on: after a failed or
-            # cancelled one the stream ends, and the generator is closed where it waits.
-            self.sending = False
-            self.ended = True
-            waiter = self.waiter
-            if waiter is not None:
-                self.waiter = None
-                waiter.set_result(None)
 
         return send_body
 
-    async def wait(self) -> None:
-        """Until no write is under way and one has ended."""
-        while self.sending or not self.ended:  # (a write comes: something was yielded)
-            waiter = self.waiter
-            if waiter is None:
-                waiter = self.waiter = asyncio.get_running_loop().create_future()
-            await waiter
 
+class ClosedWithin:
+    """The content as the engine walks it, closed as sse-starlette closes it: within
+    ``cleanup_timeout`` seconds, when its encoding failed or a write was interrupted (the
+    engine, paced, leaves it parked at the ``yield`` of what was being sent). The engine
+    asks the content itself for its items: no generator in between."""
 
-async def encode_async(
-    content: AsyncIterable[Any],
-    encode_item: Callable[[Any], bytes],
-    cleanup_timeout: float | None,
-    writes: Writes,
-) -> AsyncIterator[bytes]:
-    """The content's items encoded, as sse-starlette paces them: the generator is not
-    resumed while a write is under way, nor before its first item was written, so a write
-    interrupted (the client gone or stalled, a shutdown) finds it parked at the ``yield`` of
-    what was being sent; it is then closed within ``cleanup_timeout``. Items it yields back
-    to back while the writes keep up are sent together (the engine's write coalescing)."""
-    anext = content.__aiter__().__anext__
-    while True:
-        try:
-            item = await anext()
-        except StopAsyncIteration:
-            return
-        try:
-            data = encode_item(item)
-            yield data
-            if writes.sending or (data and not writes.ended):
-                await writes.wait()
-        except BaseException:  # encoding failed, or the write was interrupted
-            await _close(content, cleanup_timeout)
-            raise
+    __slots__ = ("__anext__", "_content", "_timeout")
+
+    def __init__(self, content: AsyncIterable[Any], cleanup_timeout: float | None) -> None:
+        self._content = content
+        self._timeout = cleanup_timeout
+        self.__anext__ = content.__aiter__().__anext__
+
+    def __aiter__(self) -> ClosedWithin:
+        return self
+
+    async def aclose(self) -> None:
+        """Close the content within the cleanup timeout (nothing when it has ended)."""
+        await _close(self._content, self._timeout)
 
 
 async def aiter_sequence(items: Iterable[Any]) -> AsyncIterator[Any]:

@@ -62,6 +62,7 @@ class Writer:
         "client_gone",
         "close_requested",
         "final",
+        "paced",
         "ping",
         "ping_message",
         "send",
@@ -94,6 +95,7 @@ class Writer:
         self.cleaning_up = False
         self.close_requested = False
         self.final: bytes | None = None  # the last words of a close request
+        self.paced: asyncio.Future[None] | None = None  # a paced producer waits for a write
         self._loop: asyncio.AbstractEventLoop | None = None
         self.send: Send | None = None  # the framework's write, once started
         self._context: contextvars.Context | None = None  # where pushed writes run
@@ -204,6 +206,11 @@ class Writer:
         if self._writer_blocked:
             self._writer_blocked = False
             self.wake()
+        paced = self.paced
+        if paced is not None:  # a paced producer waits for the end of this write
+            self.paced = None
+            if not paced.done():
+                paced.set_result(None)
 
     async def write(self, data: bytes, task: asyncio.Task[Any] | None) -> None:
         """One write, from ``task`` (the writer's or a producer's); one at a time."""

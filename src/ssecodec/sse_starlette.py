@@ -52,7 +52,7 @@ from starlette.datastructures import MutableHeaders  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.types import Message, Receive, Scope, Send  # noqa: E402
 
-from ._sse_starlette_content import Writes, aiter_sequence, encode_async, encode_sync  # noqa: E402
+from ._sse_starlette_content import ClosedWithin, Writes, aiter_sequence, encode_sync  # noqa: E402
 from ._sse_starlette_shutdown import (  # noqa: E402
     AppStatus,
     _ensure_watcher_started_on_this_loop,
@@ -238,25 +238,30 @@ class EventSourceResponse(Response):
         now = datetime.now(timezone.utc)
         return ensure_bytes(ServerSentEvent(comment=f"ping - {now}", sep=self.sep), self.sep)
 
-    def _encoded_content(self, writes: Writes) -> AsyncIterable[bytes] | Iterable[bytes]:
+    def _event_stream(self) -> EventStream:
+        """The engine's stream: an async content paced as sse-starlette paces it (not resumed
+        while a write is under way, nor before its first item was written) and its items
+        encoded by the engine's producer; a sync one encoded in its thread, in the request's
+        context."""
         content = self.body_iterator
         encode_item = item_encoder(self.sep)
-        if isinstance(content, AsyncIterable):
-            return encode_async(content, encode_item, self._cleanup_timeout, writes)
+        options: dict[str, Any] = {
+            "ping": float(self._ping_interval),
+            "ping_message": self._ping_message,
+            "send_timeout": self.send_timeout,
+            "buffer_size": self._buffer_size,
+        }
         if isinstance(content, (list, tuple)):
-            return encode_async(aiter_sequence(content), encode_item, self._cleanup_timeout, writes)
-        return encode_sync(content, encode_item, contextvars.copy_context())
+            content = aiter_sequence(content)
+        if isinstance(content, AsyncIterable):
+            paced = ClosedWithin(content, self._cleanup_timeout)
+            return EventStream(paced, encode=encode_item, pace=True, **options)
+        return EventStream(encode_sync(content, encode_item, contextvars.copy_context()), **options)
 
     async def _stream_response(self, send: Send) -> None:
         """Send the events through the engine until they end, then end the response."""
         writes = Writes()
-        stream = EventStream(
-            self._encoded_content(writes),
-            ping=float(self._ping_interval),
-            ping_message=self._ping_message,
-            send_timeout=self.send_timeout,
-            buffer_size=self._buffer_size,
-        )
+        stream = self._event_stream()
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
