@@ -56,16 +56,21 @@ def _event_json(event: Event) -> bytes:
     return f'{head[:-1]}, "retry": {retry}}}\n'.encode()
 
 
-def _limit(text: str) -> int | None:
-    if text.lower() in {"none", "0", "off"}:
-        return None
+def _at_least_one(text: str, kind: str, alternative: str = "") -> int:
+    """``text`` as an int >= 1; the errors name ``kind`` and the ``alternative`` spelling."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not {kind}: {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 (or 'none'): {text!r}")
+        raise argparse.ArgumentTypeError(f"must be >= 1{alternative}: {text!r}")
     return value
+
+
+def _limit(text: str) -> int | None:
+    if text.lower() in {"none", "0", "off"}:
+        return None
+    return _at_least_one(text, "a number of bytes", " (or 'none')")
 
 
 def _open_input(path: str) -> BinaryIO:
@@ -154,13 +159,7 @@ def _timeout(text: str) -> float | None:
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
-    return value
+    return _at_least_one(text, "a whole number")
 
 
 def _header(text: str) -> tuple[str, str]:
