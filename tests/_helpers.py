@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Iterator, Sequence
 from types import ModuleType
 from typing import Any
@@ -73,3 +74,49 @@ def decode_all_ways(
         else:
             assert got == expected, f"{label}: {got!r} != {expected!r}"
     return result
+
+
+# Odd values the encoder and Event must take by value (exact str / int) or refuse alike in
+# both twins, whatever they override.
+class LyingStr(str):
+    """A str whose methods lie: none of them may change what the encoder writes."""
+
+    def encode(self, *args: Any, **kwargs: Any) -> bytes:
+        return b"evil\n\ndata: injected"
+
+    def __str__(self) -> str:
+        return "evil\ndata: injected"
+
+    def __repr__(self) -> str:
+        return "LyingStr(...)"
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def splitlines(self, *args: Any) -> list[str]:
+        return ["evil"]
+
+
+class Flags(enum.IntFlag):
+    A = 1
+    B = 2
+
+
+class ImpostorInt:
+    """Claims to be an int through ``__class__`` but is not one."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return int
+
+
+class ImpostorStr:
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return str

@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _helpers import as_tuples
+from _helpers import Flags, ImpostorInt, ImpostorStr, LyingStr, as_tuples
 from _strategies import value
 from ssecodec._errors import LimitExceeded
 from ssecodec._numbers import MAX_RETRY_DIGITS
@@ -307,23 +307,6 @@ any_bytes = st.one_of(st.binary(max_size=10), any_text.map(lambda s: s.encode("u
 
 # Subclasses and enums: both twins must take them by value (exact str / int), whatever they
 # override, and refuse objects that only claim to be str or int through __class__.
-class LyingStr(str):
-    def encode(self, *args: Any, **kwargs: Any) -> bytes:
-        return b"evil\n\ndata: injected"
-
-    def __str__(self) -> str:
-        return "evil\ndata: injected"
-
-    def __repr__(self) -> str:
-        return "LyingStr(...)"
-
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    def __hash__(self) -> int:
-        return 0
-
-
 class LyingInt(int):
     def __str__(self) -> str:
         return "5\n\ndata: injected"
@@ -358,23 +341,6 @@ class Speed(enum.IntEnum):
     SLOW = 5000
     ZERO = 0
     BACK = -1
-
-
-class Flags(enum.IntFlag):
-    A = 1
-    B = 2
-
-
-class ImpostorStr:
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        return str
-
-
-class ImpostorInt:
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        return int
 
 
 other = st.sampled_from([0, 1.5, [], True, bytearray(b"x")])

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from _helpers import as_tuples, decode_all_ways
+from _helpers import Flags, ImpostorInt, ImpostorStr, LyingStr, as_tuples, decode_all_ways
 from ssecodec._numbers import MAX_RETRY_DIGITS
 
 
@@ -283,52 +283,8 @@ class Slow(enum.IntEnum):
     SLOW = 5000
 
 
-class Flags(enum.IntFlag):
-    A = 1
-    B = 2
-
-
-class Text(str):
-    """A str whose methods lie: none of them may change what the encoder writes."""
-
-    def encode(self, *args: Any, **kwargs: Any) -> bytes:
-        return b"evil\n\ndata: injected"
-
-    def __str__(self) -> str:
-        return "evil\ndata: injected"
-
-    def __repr__(self) -> str:
-        return "Text(...)"
-
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __bool__(self) -> bool:
-        return True
-
-    def splitlines(self, *args: Any) -> list[str]:
-        return ["evil"]
-
-
 class Colour(str, enum.Enum):  # enum.StrEnum from Python 3.11; this works on 3.10 too
     RED = "red"
-
-
-class ImpostorInt:
-    """Claims to be an int through ``__class__`` but is not one."""
-
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        return int
-
-
-class ImpostorStr:
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        return str
 
 
 @pytest.mark.parametrize(
@@ -352,13 +308,13 @@ def test_encode_int_subclass_by_value(impl: ModuleType, value: int, plain: int) 
 
 
 @pytest.mark.parametrize("field", ["data", "event", "id", "comment"])
-@pytest.mark.parametrize("make", [Text, Colour], ids=["lying-str", "str-enum"])
+@pytest.mark.parametrize("make", [LyingStr, Colour], ids=["lying-str", "str-enum"])
 def test_encode_str_subclass_by_value(impl: ModuleType, field: str, make: Any) -> None:
     """A str subclass is written as its characters; its own methods play no part."""
     assert impl.encode(**{field: make("red")}) == impl.encode(**{field: "red"})
 
 
-@pytest.mark.parametrize("make", [Text, Colour], ids=["lying-str", "str-enum"])
+@pytest.mark.parametrize("make", [LyingStr, Colour], ids=["lying-str", "str-enum"])
 def test_event_stores_exact_str(impl: ModuleType, make: Any) -> None:
     value = make("red")
     event = impl.Event(value, event=value, id=value)
@@ -366,17 +322,17 @@ def test_event_stores_exact_str(impl: ModuleType, make: Any) -> None:
     assert event == impl.Event("red", event="red", id="red")
     assert event.encode() == b"event: red\nid: red\ndata: red\n\n"
     # "message" needs no event line, even when its __eq__ says otherwise.
-    message = Text("message")
+    message = LyingStr("message")
     assert impl.Event("x", event=message).encode() == b"data: x\n\n"
 
 
 def test_encode_errors_show_the_plain_value(impl: ModuleType) -> None:
     with pytest.raises(ValueError, match=r"^id must not contain CR or LF: 'a\\nb'$"):
-        impl.encode(id=Text("a\nb"))
+        impl.encode(id=LyingStr("a\nb"))
     with pytest.raises(ValueError, match=r"'a\\x00b'$"):
-        impl.encode(id=Text("a\x00b"))
+        impl.encode(id=LyingStr("a\x00b"))
     with pytest.raises(ValueError, match=r"^event must not contain CR or LF"):
-        impl.Event("x", event=Text("a\rb")).encode()
+        impl.Event("x", event=LyingStr("a\rb")).encode()
 
 
 def test_encode_huge_negative_retry_names_the_field(impl: ModuleType) -> None:
@@ -413,6 +369,6 @@ def test_server_items_use_the_values(impl: ModuleType, monkeypatch: pytest.Monke
     from ssecodec import _items
 
     monkeypatch.setattr(_items, "encode", impl.encode)
-    item = {"data": Text("d"), "event": Colour.RED, "id": Text("1"), "retry": Sneaky(5)}
+    item = {"data": LyingStr("d"), "event": Colour.RED, "id": LyingStr("1"), "retry": Sneaky(5)}
     assert _items.to_bytes(item) == b"event: red\nid: 1\nretry: 5\ndata: d\n\n"
-    assert _items.to_bytes(Text("plain")) == b"data: plain\n\n"
+    assert _items.to_bytes(LyingStr("plain")) == b"data: plain\n\n"

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 import ssecodec._framing
 import ssecodec._relay_pipeline
+from _helpers import split_at
+from _strategies import framing_streams
 from conftest import reader_state as decode
 from ssecodec import Event, LimitExceeded
 from ssecodec._framing import (
@@ -53,44 +55,6 @@ def comments(stream: bytes) -> list[bytes]:
     return [line for line in terminated_lines(stream) if line.startswith(b":")]
 
 
-def split(stream: bytes, cuts: Sequence[int]) -> list[bytes]:
-    points = sorted(set(cuts))
-    return [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
-
-
-PARTS = [
-    b"data: a",
-    b"data",
-    b"data:",
-    b"data:  two spaces",
-    b"\n",
-    b"\r",
-    b"\r\n",
-    b": c",
-    b":",
-    b": ping",
-    b"id: 1",
-    b"id: 2",
-    b"id",
-    b"id: \x00x",
-    b"event: x",
-    b"event",
-    b"retry: 5",
-    b"retry: 70",
-    b"retry: x",
-    BOM,
-    b"\xef",
-    b"\xbb",
-    b"\xc3\xa9",
-    b"\xff",
-    b"d",
-    b" ",
-    b"\x00",
-    b"data:\xe2\x82",
-]
-streams = st.lists(st.sampled_from(PARTS), max_size=40).map(b"".join)
-
-
 def identity(event: Event) -> Event:
     return event
 
@@ -106,12 +70,12 @@ MODES: list[dict[str, Any]] = [
 
 
 @settings(max_examples=300)
-@given(stream=streams, data=st.data())
+@given(stream=framing_streams, data=st.data())
 def test_reader_sees_the_upstream(stream: bytes, data: st.DataObject) -> None:
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=8))
-    chunks = split(stream, cuts)
+    chunks = split_at(stream, cuts)
     ended = stream + b"\n\n"  # ends at a boundary: the final state must match too
-    ended_chunks = split(ended, cuts)
+    ended_chunks = split_at(ended, cuts)
     for options in MODES:
         out = b"".join(relay(chunks, **options))
         assert b"\r" not in out
@@ -143,7 +107,7 @@ def test_bytewise_and_every_split() -> None:
 
 
 @settings(max_examples=300)
-@given(stream=streams, data=st.data())
+@given(stream=framing_streams, data=st.data())
 def test_reader_sees_the_upstream_in_pieces(stream: bytes, data: st.DataObject) -> None:
     """The same, with every event held across reads handed on in pieces (as big events are:
     unjoined in pass-through, released to the decoder as they come with a transform) and
@@ -154,17 +118,17 @@ def test_reader_sees_the_upstream_in_pieces(stream: bytes, data: st.DataObject) 
         patch.setattr(ssecodec._framing, "SPLIT_SIZE", 0)
         patch.setattr(ssecodec._relay_pipeline, "PIECE", 3)
         for options in MODES:
-            pieces = relay(split(stream, cuts), **options)
+            pieces = relay(split_at(stream, cuts), **options)
             assert all(len(piece) <= 3 for piece in pieces)
             assert decode(b"".join(pieces))[0] == decode(stream)[0], options
-            out = b"".join(relay(split(ended, cuts), **options))
+            out = b"".join(relay(split_at(ended, cuts), **options))
             assert decode(out) == decode(ended), options
             expected_comments = comments(ended) if options.get("comments") else []
             assert [line for line in out.split(b"\n") if line.startswith(b":")] == (
                 expected_comments
             )
             if "transform" not in options:  # pass-through: the same bytes as joined
-                assert out == b"".join(relay(split(ended, cuts), **options))
+                assert out == b"".join(relay(split_at(ended, cuts), **options))
 
 
 def test_retry_of_thousands_of_digits() -> None:
