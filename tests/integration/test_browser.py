@@ -8,9 +8,7 @@ from the Debian package ``chromium`` (``make test`` installs it); a missing brow
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -20,32 +18,11 @@ from typing import Any
 import httpx
 import pytest
 import sseapps
+from _chromium import FLAGS, find_chromium, stop
 
 import ssecodec
 
 BROWSER_TIMEOUT = 45  # seconds for the page to report back
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def find_chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail(
-        "Chromium is not installed: apt-get install chromium (make test does it); "
-        "the browser test does not skip"
-    )
 
 
 @pytest.fixture
@@ -72,14 +49,7 @@ def chromium() -> Iterator[Any]:
     try:
         yield open_page
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(10)
+        stop(processes)
         shutil.rmtree(profile, ignore_errors=True)
 
 

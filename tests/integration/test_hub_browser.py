@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -29,21 +27,10 @@ from typing import Any
 
 import httpx
 import pytest
+from _chromium import FLAGS, find_chromium, stop
 from test_hub_redis import Worker, publish, redis_server, wait_until, workers
 
 __all__ = ["redis_server", "workers"]  # fixtures used here
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--remote-debugging-port=0",
-]
 
 
 class Proxy:
@@ -102,16 +89,14 @@ class Proxy:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """Start headless Chromium on a URL; returns a function evaluating JS in the page."""
-    binary = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
-    if binary is None:
-        pytest.fail("Chromium is not installed: apt-get install chromium; this test does not skip")
+    binary = find_chromium()
     profile = tempfile.mkdtemp(prefix="ssecodec-hub-chromium-")
     processes: list[subprocess.Popen[bytes]] = []
 
     def open_page(url: str) -> Any:
         processes.append(
             subprocess.Popen(
-                [binary, *FLAGS, f"--user-data-dir={profile}", url],
+                [binary, *FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}", url],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -153,14 +138,7 @@ def browser() -> Iterator[Any]:
     try:
         yield open_page
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(10)
+        stop(processes)
         shutil.rmtree(profile, ignore_errors=True)
 
 
