@@ -120,3 +120,21 @@ class ImpostorStr:
     @property  # type: ignore[misc]
     def __class__(self) -> type:
         return str
+
+
+class LyingInt(int):
+    """An int whose text would inject a second event if the encoder used str() or format()."""
+
+    def __str__(self) -> str:
+        return "5\n\ndata: injected"
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+    def __lt__(self, other: object) -> bool:
+        return False  # "never negative"
+
+    def __index__(self) -> int:
+        return 99

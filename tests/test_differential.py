@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _helpers import Flags, ImpostorInt, ImpostorStr, LyingStr, as_tuples
+from _helpers import Flags, ImpostorInt, ImpostorStr, LyingInt, LyingStr, as_tuples
 from _strategies import value
 from ssecodec._errors import LimitExceeded
 from ssecodec._numbers import MAX_RETRY_DIGITS
@@ -307,22 +307,6 @@ any_bytes = st.one_of(st.binary(max_size=10), any_text.map(lambda s: s.encode("u
 
 # Subclasses and enums: both twins must take them by value (exact str / int), whatever they
 # override, and refuse objects that only claim to be str or int through __class__.
-class LyingInt(int):
-    def __str__(self) -> str:
-        return "5\n\ndata: injected"
-
-    __repr__ = __str__
-
-    def __format__(self, spec: str) -> str:
-        return str(self)
-
-    def __lt__(self, other: object) -> bool:
-        return False
-
-    def __index__(self) -> int:
-        return 99
-
-
 class LyingBytes(bytes):
     def decode(self, *args: Any, **kwargs: Any) -> str:
         return "evil\ndata: injected"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from _helpers import Flags, ImpostorInt, ImpostorStr, LyingStr, as_tuples, decode_all_ways
+from _helpers import Flags, ImpostorInt, ImpostorStr, LyingInt, LyingStr, as_tuples, decode_all_ways
 from ssecodec._numbers import MAX_RETRY_DIGITS
 
 
@@ -261,24 +261,6 @@ def test_encode_many_propagates_value_errors(impl: ModuleType) -> None:
 # --- subclasses of int and str: written by value, whatever they override ----------------------
 
 
-class Sneaky(int):
-    """An int whose text would inject a second event if the encoder used str() or format()."""
-
-    def __str__(self) -> str:
-        return "5\n\ndata: injected"
-
-    __repr__ = __str__
-
-    def __format__(self, spec: str) -> str:
-        return str(self)
-
-    def __lt__(self, other: object) -> bool:
-        return False  # "never negative"
-
-    def __index__(self) -> int:
-        return 99
-
-
 class Slow(enum.IntEnum):
     SLOW = 5000
 
@@ -289,7 +271,7 @@ class Colour(str, enum.Enum):  # enum.StrEnum from Python 3.11; this works on 3.
 
 @pytest.mark.parametrize(
     ("value", "plain"),
-    [(Sneaky(5), 5), (Sneaky(-1), -1), (Slow.SLOW, 5000), (Flags.A | Flags.B, 3)],
+    [(LyingInt(5), 5), (LyingInt(-1), -1), (Slow.SLOW, 5000), (Flags.A | Flags.B, 3)],
     ids=["sneaky", "sneaky-negative", "intenum", "intflag"],
 )
 def test_encode_int_subclass_by_value(impl: ModuleType, value: int, plain: int) -> None:
@@ -369,6 +351,6 @@ def test_server_items_use_the_values(impl: ModuleType, monkeypatch: pytest.Monke
     from ssecodec import _items
 
     monkeypatch.setattr(_items, "encode", impl.encode)
-    item = {"data": LyingStr("d"), "event": Colour.RED, "id": LyingStr("1"), "retry": Sneaky(5)}
+    item = {"data": LyingStr("d"), "event": Colour.RED, "id": LyingStr("1"), "retry": LyingInt(5)}
     assert _items.to_bytes(item) == b"event: red\nid: 1\nretry: 5\ndata: d\n\n"
     assert _items.to_bytes(LyingStr("plain")) == b"data: plain\n\n"
