@@ -13,12 +13,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import sseapps
 
 from ssecodec import Decoder
+
+_S = TypeVar("_S", bound="StreamServer")
 
 TEST_TIMEOUT = 60  # seconds, per test
 
@@ -56,6 +58,44 @@ def bound_socket() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
+
+
+class StreamServer:
+    """A raw asyncio TCP server on 127.0.0.1 in a thread of its own, for tests that need to send
+    exactly the bytes they choose; subclasses write :meth:`handle`. ``port`` is known at once."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        async def start() -> asyncio.base_events.Server:
+            server = await asyncio.start_server(self.handle, sock=self.sock)
+            self.ready.set()
+            return server
+
+        server = self.loop.run_until_complete(start())
+        self.loop.run_forever()
+        server.close()
+        self.loop.run_until_complete(server.wait_closed())
+        self.loop.close()
+
+    def __enter__(self: _S) -> _S:
+        self.thread.start()
+        assert self.ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.sock.close()
 
 
 class UvicornServer:

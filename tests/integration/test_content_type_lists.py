@@ -9,7 +9,6 @@ that parses counts.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Iterator
 
 import aiohttp
@@ -22,6 +21,7 @@ import ssecodec.aiohttp
 import ssecodec.client
 import ssecodec.httpx
 import ssecodec.requests
+from conftest import StreamServer
 
 BODY = b"data: hi\n\n"
 
@@ -39,29 +39,14 @@ ACCEPTED = ["/twice", "/listed", "/listed-lines", "/quoted"]
 REFUSED = ["/json-last", "/json-last-lines", "/none"]
 
 
-class RawServer:
+class RawServer(StreamServer):
     """Answers every request with ``BODY`` and the Content-Type lines of its path."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.url = ""
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}"
 
-    def _run(self) -> None:
-        async def start() -> asyncio.base_events.Server:
-            server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-            self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-            self.ready.set()
-            return server
-
-        server = self.loop.run_until_complete(start())
-        self.loop.run_forever()
-        server.close()
-        self.loop.run_until_complete(server.wait_closed())
-        self.loop.close()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
         path = head.split(" ", 2)[1]
         lines = [f"Content-Type: {value}\r\n" for value in ROUTES[path]]
@@ -73,15 +58,6 @@ class RawServer:
         )
         await writer.drain()
         writer.close()
-
-    def __enter__(self) -> RawServer:
-        self.thread.start()
-        assert self.ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import UvicornServer
+from conftest import StreamServer, UvicornServer
 
 QUICKSTART_CLIENT = """
 import httpx
@@ -203,7 +202,7 @@ def test_wrong_content_type_is_a_transport_error(starlette_server: Any, library:
         run(adapt(QUICKSTART_CLIENT, library, url))
 
 
-class ResettingServer:
+class ResettingServer(StreamServer):
     """A raw HTTP/1.1 SSE server that resets the TCP connection (RST) every few events, so
     that the client gets ``httpx.ReadError``, and resumes from ``Last-Event-ID``."""
 
@@ -211,26 +210,10 @@ class ResettingServer:
         self.total = total
         self.per_connection = per_connection
         self.requests: list[str | None] = []
-        self.loop = asyncio.new_event_loop()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sse"
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}/sse"
 
-    def _run(self) -> None:
-        async def start() -> asyncio.base_events.Server:
-            server = await asyncio.start_server(self._handle, sock=self.sock)
-            self.ready.set()
-            return server
-
-        server = self.loop.run_until_complete(start())
-        self.loop.run_forever()
-        server.close()
-        self.loop.run_until_complete(server.wait_closed())
-        self.loop.close()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
         last = None
         for line in head.split("\r\n")[1:]:
@@ -263,16 +246,6 @@ class ResettingServer:
             await writer.drain()
             writer.close()
             await writer.wait_closed()
-
-    def __enter__(self) -> ResettingServer:
-        self.thread.start()
-        assert self.ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.sock.close()
 
 
 def test_handling_reconnections() -> None:
